@@ -1,0 +1,95 @@
+import type { AddressInfo } from 'node:net';
+import type { AssistantBackend } from './assistant/assistant-backend.js';
+import type { Config } from './config.js';
+import { createDingTalkAssistantBackend } from './dingtalk/assistant/dingtalk-assistant-backend.js';
+import type { DingTalkApi } from './dingtalk/dingtalk-api.js';
+import { createDingTalkApi } from './dingtalk/dingtalk-http-client.js';
+import { ConversationEngine } from './engine/conversation-engine.js';
+import { buildHttpApp } from './http/http-app.js';
+import type { Logger, SecretRedactor } from './logger.js';
+import { openStorage, type Storage } from './storage/open-storage.js';
+
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly redactor: SecretRedactor;
+  /** Replaces the DingTalk assistant backend (tests of other backends). */
+  readonly backend?: AssistantBackend;
+}
+
+export interface App {
+  /** Listens for HTTP and connects the bot; resolves when both are up. */
+  start(): Promise<void>;
+  /** Stops intake, lets in-flight work finish (bounded), closes the store. Idempotent. */
+  stop(): Promise<void>;
+  /** `http://host:port` once started. */
+  readonly url: string;
+  readonly engine: ConversationEngine;
+  readonly storage: Storage;
+}
+
+const SWEEP_INTERVAL_MS = 60 * 60_000;
+const DRAIN_TIMEOUT_MS = 5_000;
+
+/** Wires the service from a Config; reads no env and does not listen until `start`. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
+  const { logger, redactor } = deps;
+  const storage = await openStorage({
+    url: config.sessions.storage,
+    // Remember message ids well past DingTalk's redelivery window and the usefulness window.
+    ledgerTtlMs: Math.max(config.chat.messageMaxAgeMs * 3, 60 * 60_000),
+    logger,
+  });
+  const api: DingTalkApi = createDingTalkApi({ config, logger, redactor });
+  const backend = deps.backend ?? createDingTalkAssistantBackend({ api, config, logger });
+  const engine = new ConversationEngine({
+    backend,
+    sessions: storage.sessions,
+    logger,
+    sessionTtlMs: config.sessions.ttlMs,
+    answerTimeoutMs: config.assistant.answerTimeoutMs,
+    queueLimit: config.chat.queueLimit,
+    maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+  });
+  const http = await buildHttpApp({
+    config,
+    engine,
+    logger,
+    health: { storageReachable: () => storage.ping() },
+  });
+
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let url = '';
+  let stopping: Promise<void> | undefined;
+
+  const stop = async () => {
+    clearInterval(sweepTimer);
+    // Stop intake first; in-flight requests finish (bounded) before the store closes.
+    await Promise.race([
+      Promise.allSettled([http.close(), engine.drain()]),
+      new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref()),
+    ]);
+    await storage.close();
+    logger.info('stopped');
+  };
+
+  return {
+    engine,
+    storage,
+    get url() {
+      return url;
+    },
+    async start() {
+      await http.listen({ port: config.http.port, host: config.http.host });
+      const address = http.server.address() as AddressInfo;
+      url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      sweepTimer = setInterval(() => {
+        storage.sweep().catch((err) => logger.warn('storage sweep failed', { err: String(err) }));
+      }, SWEEP_INTERVAL_MS).unref();
+      logger.info('http api listening', { url, assistant: backend.name });
+    },
+    stop() {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}

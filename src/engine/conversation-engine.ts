@@ -1,0 +1,189 @@
+import type { AssistantBackend, RunCheckpoint } from '../assistant/assistant-backend.js';
+import { AssistantError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { SessionRecord, SessionStore } from '../storage/session-store.js';
+import type { ConversationKey } from './conversation-key.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { RunSlots } from './run-slots.js';
+import type { AskRequest, AskResult, ConversationService } from './types.js';
+
+export interface EngineOptions {
+  readonly backend: AssistantBackend;
+  readonly sessions: SessionStore;
+  readonly logger: Logger;
+  /** Idle time after which a conversation starts a new thread (SESSION_TTL_MINUTES). */
+  readonly sessionTtlMs: number;
+  /** Default time a question may take once its turn starts (ANSWER_TIMEOUT_SECONDS). */
+  readonly answerTimeoutMs: number;
+  /** Questions waiting or running per conversation (CHAT_QUEUE_LIMIT). */
+  readonly queueLimit: number;
+  /** Runs in flight across all conversations (MAX_CONCURRENT_RUNS). */
+  readonly maxConcurrentRuns: number;
+  readonly now?: () => number;
+}
+
+interface Turn {
+  readonly request: AskRequest;
+  readonly deadline: number;
+  readonly log: Logger;
+}
+
+/**
+ * The conversation engine: maps a conversation key to an assistant thread, one question at a
+ * time per key. It knows nothing of HTTP or DingTalk frames; transports build the key.
+ */
+export class ConversationEngine implements ConversationService {
+  private readonly queue: KeyedQueue;
+  private readonly slots: RunSlots;
+  private readonly now: () => number;
+
+  constructor(private readonly options: EngineOptions) {
+    this.queue = new KeyedQueue(options.queueLimit);
+    this.slots = new RunSlots(options.maxConcurrentRuns);
+    this.now = options.now ?? Date.now;
+  }
+
+  ask(request: AskRequest): Promise<AskResult> {
+    return this.queue.run(request.key, async () => {
+      request.onStart?.();
+      const deadline = request.deadline ?? this.now() + this.options.answerTimeoutMs;
+      const log = this.options.logger.child({ conversationKey: request.key, ...request.logContext });
+      const release = await this.slots.acquire(deadline, request.signal);
+      try {
+        return await this.answer({ request, deadline, log });
+      } finally {
+        release();
+      }
+    });
+  }
+
+  reset(key: ConversationKey): Promise<void> {
+    return this.queue.run(key, () => this.options.sessions.delete(key));
+  }
+
+  async hasSession(key: ConversationKey): Promise<boolean> {
+    return (await this.options.sessions.get(key)) !== undefined;
+  }
+
+  /** Resolves when every queued question has settled (graceful stop). */
+  drain(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  /** Runs in flight and waiting for a slot (health and benchmarks). */
+  load(): { running: number; waiting: number } {
+    return { running: this.slots.inUse, waiting: this.slots.waiting };
+  }
+
+  private async answer(turn: Turn): Promise<AskResult> {
+    const started = this.now();
+    let { threadId, newThread } = await this.openThread(turn);
+    try {
+      const result = await this.askInThread(turn, threadId);
+      return this.finish(turn, threadId, newThread, result, started);
+    } catch (err) {
+      if (!(err instanceof AssistantError) || err.kind !== 'thread_missing') throw await this.fail(turn, threadId, err);
+      // DingTalk forgot the thread: start a new one and ask again, once.
+      turn.log.warn('thread no longer exists upstream; starting a new one', { threadId });
+      threadId = await this.createThread(turn);
+      newThread = true;
+      try {
+        const result = await this.askInThread(turn, threadId);
+        return this.finish(turn, threadId, newThread, result, started);
+      } catch (retryErr) {
+        throw await this.fail(turn, threadId, retryErr);
+      }
+    }
+  }
+
+  /** The conversation's live thread, after settling any run a timed-out question left behind. */
+  private async openThread(turn: Turn): Promise<{ threadId: string; newThread: boolean }> {
+    const session = await this.options.sessions.get(turn.request.key);
+    if (session && (await this.settlePendingRun(turn, session))) {
+      return { threadId: session.threadId, newThread: false };
+    }
+    return { threadId: await this.createThread(turn), newThread: true };
+  }
+
+  /**
+   * A run a timed-out question left behind may still be active, and DingTalk rejects a new run
+   * until it ends. Wait for it a while; if it never ends, abandon the thread (returns false).
+   */
+  private async settlePendingRun(turn: Turn, session: SessionRecord): Promise<boolean> {
+    if (!session.pendingRunId) return true;
+    const budget = Math.min((turn.deadline - this.now()) / 3, 10_000);
+    try {
+      await this.options.backend.resume({
+        threadId: session.threadId,
+        runId: session.pendingRunId,
+        deadline: this.now() + Math.max(budget, 0),
+        signal: turn.request.signal,
+        logContext: { conversationKey: turn.request.key },
+      });
+      turn.log.info('an earlier run finished before this question', { runId: session.pendingRunId });
+      return true;
+    } catch (err) {
+      const kind = err instanceof AssistantError ? err.kind : 'unknown';
+      if (kind === 'failed' || kind === 'rejected') return true; // ended: the thread is usable
+      turn.log.warn('abandoning a thread whose earlier run never ended', {
+        threadId: session.threadId,
+        runId: session.pendingRunId,
+        kind,
+      });
+      return false;
+    }
+  }
+
+  private async createThread(turn: Turn): Promise<string> {
+    const threadId = await this.options.backend.createThread({
+      deadline: turn.deadline,
+      signal: turn.request.signal,
+      logContext: { conversationKey: turn.request.key },
+    });
+    await this.save(turn.request.key, { threadId, lastActiveAt: this.now() });
+    return threadId;
+  }
+
+  private askInThread(turn: Turn, threadId: string) {
+    const { request } = turn;
+    return this.options.backend.ask({
+      threadId,
+      text: request.text,
+      deadline: turn.deadline,
+      signal: request.signal,
+      logContext: { conversationKey: request.key, ...request.logContext },
+      onProgress: (checkpoint: RunCheckpoint) =>
+        checkpoint.step === 'run-started'
+          ? this.save(request.key, { threadId, lastActiveAt: this.now(), pendingRunId: checkpoint.runId })
+          : undefined,
+    });
+  }
+
+  private async finish(
+    turn: Turn,
+    threadId: string,
+    newThread: boolean,
+    result: { answer: string; runId?: string },
+    started: number,
+  ): Promise<AskResult> {
+    await this.save(turn.request.key, { threadId, lastActiveAt: this.now() });
+    turn.log.info('answered', { threadId, runId: result.runId, newThread, durationMs: this.now() - started });
+    return { answer: result.answer, threadId, runId: result.runId, newThread };
+  }
+
+  /** Records what a failed question leaves behind and returns the error to rethrow. */
+  private async fail(turn: Turn, threadId: string, err: unknown): Promise<unknown> {
+    const kind = err instanceof AssistantError ? err.kind : undefined;
+    // A timed-out or cancelled run may still be active: keep its id (saved at run start) so the
+    // next question settles it. Any other failure ended the run: refresh the idle clock only.
+    if (kind !== 'timeout' && kind !== 'cancelled') {
+      await this.save(turn.request.key, { threadId, lastActiveAt: this.now() }).catch(() => undefined);
+    }
+    turn.log.warn('question failed', { threadId, kind: kind ?? 'error', err: String(err) });
+    return err;
+  }
+
+  private save(key: ConversationKey, record: SessionRecord): Promise<void> {
+    return this.options.sessions.set(key, record, this.options.sessionTtlMs);
+  }
+}

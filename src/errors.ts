@@ -1,0 +1,147 @@
+/**
+ * The single error catalogue. Every error a caller of `/assistant/ask` can see is listed here,
+ * with its HTTP status and numeric API code; README.md repeats the table and a test keeps the
+ * two in sync (fastify's errors.js pattern).
+ */
+export interface ErrorSpec {
+  readonly code: number;
+  readonly status: number;
+  readonly message: string;
+}
+
+export const ERRORS = {
+  INVALID_JSON: { code: 40001, status: 400, message: 'The request body is not valid JSON.' },
+  INVALID_BODY: {
+    code: 40002,
+    status: 400,
+    message: 'The request body must be a JSON object like {"question": "...", "sessionId": "..."}.',
+  },
+  QUESTION_EMPTY: { code: 40003, status: 400, message: 'The question is empty.' },
+  QUESTION_TOO_LONG: {
+    code: 40004,
+    status: 400,
+    message: 'The question is too long (at most 2000 characters).',
+  },
+  SESSION_ID_INVALID: {
+    code: 40005,
+    status: 400,
+    message: 'sessionId must be a UUID string returned by an earlier answer.',
+  },
+  QUESTION_INVALID_CHARACTERS: {
+    code: 40006,
+    status: 400,
+    message: 'The question contains control characters or invalid text.',
+  },
+  UNAUTHORIZED: {
+    code: 40101,
+    status: 401,
+    message: 'A valid API key is required (Authorization: Bearer <key>).',
+  },
+  NOT_FOUND: { code: 40401, status: 404, message: 'No such endpoint.' },
+  METHOD_NOT_ALLOWED: { code: 40501, status: 405, message: 'This method is not allowed here.' },
+  BODY_TOO_LARGE: { code: 41301, status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    code: 41501,
+    status: 415,
+    message: 'The request body must be JSON (Content-Type: application/json).',
+  },
+  RATE_LIMITED: { code: 42901, status: 429, message: 'Too many requests; please retry later.' },
+  INTERNAL: { code: 50001, status: 500, message: 'Internal error; please retry later.' },
+  ASSISTANT_FAILED: {
+    code: 50201,
+    status: 502,
+    message: 'The assistant could not answer; please retry later.',
+  },
+  SERVICE_UNAVAILABLE: {
+    code: 50301,
+    status: 503,
+    message: 'The service is temporarily unavailable; please retry later.',
+  },
+  BUSY: {
+    code: 50302,
+    status: 503,
+    message: 'The assistant is busy with earlier questions; please retry later.',
+  },
+  ANSWER_TIMEOUT: {
+    code: 50401,
+    status: 504,
+    message: 'The assistant did not answer in time; please retry later.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorName = keyof typeof ERRORS;
+
+/** An error with a catalogue entry; `detail` is for logs only, never sent to callers. */
+export class AppError extends Error {
+  readonly errorName: ErrorName;
+  readonly spec: ErrorSpec;
+
+  constructor(errorName: ErrorName, detail?: string, options?: { cause?: unknown }) {
+    super(detail ?? ERRORS[errorName].message, options);
+    this.name = 'AppError';
+    this.errorName = errorName;
+    this.spec = ERRORS[errorName];
+  }
+}
+
+/**
+ * Why an assistant backend could not answer. Transports map kinds to their own wording
+ * (HTTP status, chat sentence); backends map their vendor's errors to kinds.
+ */
+export type AssistantErrorKind =
+  | 'failed' // the run ended in failure
+  | 'timeout' // no answer before the deadline
+  | 'unavailable' // network error, 5xx, transient busy codes after retries
+  | 'rate_limited' // upstream throttling after retries
+  | 'thread_missing' // the thread is gone upstream; the engine replaces it
+  | 'rejected' // upstream refused the request as malformed (a caller mistake)
+  | 'auth' // credentials or permissions are wrong (operator must act)
+  | 'cancelled'; // the caller gave up (shutdown)
+
+export class AssistantError extends Error {
+  readonly kind: AssistantErrorKind;
+  /** Vendor error code, when there is one (e.g. `thread.not.exist`). */
+  readonly upstreamCode?: string;
+  readonly status?: number;
+
+  constructor(
+    kind: AssistantErrorKind,
+    detail: string,
+    extra: { upstreamCode?: string; status?: number; cause?: unknown } = {},
+  ) {
+    super(detail, { cause: extra.cause });
+    this.name = 'AssistantError';
+    this.kind = kind;
+    this.upstreamCode = extra.upstreamCode;
+    this.status = extra.status;
+  }
+}
+
+/** Storage could not be read or written (locked file, full disk, permissions). */
+export class StorageError extends Error {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(detail, options);
+    this.name = 'StorageError';
+  }
+}
+
+/** The per-conversation queue or the global run cap is full. */
+export class BusyError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'BusyError';
+  }
+}
+
+/** Maps any failure of `engine.ask` to the catalogue entry an HTTP caller sees. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof AssistantError) {
+    const name: ErrorName = err.kind === 'timeout' ? 'ANSWER_TIMEOUT' : 'ASSISTANT_FAILED';
+    return new AppError(name, err.message, { cause: err });
+  }
+  if (err instanceof StorageError) return new AppError('SERVICE_UNAVAILABLE', err.message, { cause: err });
+  if (err instanceof BusyError) return new AppError('BUSY', err.message, { cause: err });
+  const detail = err instanceof Error ? err.message : String(err);
+  return new AppError('INTERNAL', detail, { cause: err });
+}

@@ -1,0 +1,27 @@
+/**
+ * The durable record of chat messages the bot has accepted. It is both the redelivery guard
+ * (a message id admitted once is never admitted again until it expires) and the journal that
+ * lets a restarted process answer work it had acked but not finished.
+ */
+export interface MessageLedger {
+  /**
+   * Records a message before it is acked. Resolves false when the id was seen before
+   * (a redelivery), in which case the caller acks and drops it.
+   */
+  admit(entry: LedgerEntry): Promise<boolean>;
+  /** Saves progress of an admitted message (e.g. the run that is answering it). */
+  update(id: string, progress: Readonly<Record<string, unknown>>): Promise<void>;
+  /** The message is answered (or deliberately dropped); keep its id only as a guard. */
+  complete(id: string): Promise<void>;
+  /** Admitted but not completed messages, oldest first (crash recovery). */
+  pending(): Promise<LedgerEntry[]>;
+}
+
+export interface LedgerEntry {
+  readonly id: string;
+  /** Epoch ms the message was admitted. */
+  readonly admittedAt: number;
+  /** Everything needed to process the message again, in our own words (no DingTalk frames). */
+  readonly payload: unknown;
+  readonly progress?: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,21 @@
+import type { ConversationKey } from '../engine/conversation-key.js';
+
+/** What the engine remembers about one conversation. */
+export interface SessionRecord {
+  readonly threadId: string;
+  /** Epoch ms of the last question; the idle clock. */
+  readonly lastActiveAt: number;
+  /**
+   * A run that was started but whose answer was never delivered (timeout, crash). The next
+   * question first waits for or abandons it, so DingTalk never sees a run start while an older
+   * one is still active.
+   */
+  readonly pendingRunId?: string;
+}
+
+/** Sessions by conversation key; records expire `ttlMs` after their last write. */
+export interface SessionStore {
+  get(key: ConversationKey): Promise<SessionRecord | undefined>;
+  set(key: ConversationKey, record: SessionRecord, ttlMs: number): Promise<void>;
+  delete(key: ConversationKey): Promise<void>;
+}
