@@ -18,11 +18,12 @@ export class ScriptedBackend implements AssistantBackend {
   hangNext = 0;
   answer: (text: string, history: string[]) => string = (text, history) => `answer ${history.length}: ${text}`;
   private runSeq = 0;
+  private threadSeq = 0;
   maxConcurrent = 0;
   private concurrent = 0;
 
   async createThread(_options: CallOptions): Promise<string> {
-    const id = `thread_${this.threads.size + 1}`;
+    const id = `thread_${++this.threadSeq}`;
     this.threads.set(id, []);
     this.calls.push({ op: 'createThread', threadId: id, at: Date.now() });
     return id;

@@ -1,0 +1,205 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConversationEngine, type EngineOptions } from '../../src/engine/conversation-engine.js';
+import { directConversationKey, groupConversationKey, httpConversationKey } from '../../src/engine/conversation-key.js';
+import { AssistantError, BusyError } from '../../src/errors.js';
+import { openStorage, type Storage } from '../../src/storage/open-storage.js';
+import { captureLogger } from '../helpers/capture-logs.js';
+import { ScriptedBackend, sleep } from '../helpers/scripted-backend.js';
+
+const opened: Storage[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+});
+
+function tempDbUrl(): string {
+  return `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'engine-')), 'sessions.sqlite')}`;
+}
+
+async function setup(overrides: Partial<EngineOptions> = {}, url = tempDbUrl()) {
+  const logs = captureLogger();
+  const storage = await openStorage({ url, ledgerTtlMs: 60_000, logger: logs.logger });
+  opened.push(storage);
+  const backend = (overrides.backend as ScriptedBackend | undefined) ?? new ScriptedBackend();
+  const engine = new ConversationEngine({
+    backend,
+    sessions: storage.sessions,
+    logger: logs.logger,
+    sessionTtlMs: 60_000,
+    answerTimeoutMs: 2_000,
+    queueLimit: 5,
+    maxConcurrentRuns: 10,
+    ...overrides,
+  });
+  return { engine, backend, storage, logs, url };
+}
+
+const alice = httpConversationKey('6f1c2b9e-8d4a-4c1e-9f3a-2b7d5e8c1a00');
+const bob = httpConversationKey('0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d');
+
+describe('ConversationEngine', () => {
+  it('continues one thread within a conversation and isolates different conversations', async () => {
+    const { engine, backend } = await setup();
+    const a1 = await engine.ask({ key: alice, text: 'hello' });
+    const a2 = await engine.ask({ key: alice, text: 'again' });
+    const b1 = await engine.ask({ key: bob, text: 'hi' });
+    expect(a1.newThread).toBe(true);
+    expect(a2.newThread).toBe(false);
+    expect(a2.threadId).toBe(a1.threadId);
+    expect(b1.threadId).not.toBe(a1.threadId);
+    expect(backend.threads.get(a1.threadId)).toEqual(['hello', 'again']);
+    expect(backend.threads.get(b1.threadId)).toEqual(['hi']);
+  });
+
+  it('keeps DM, member-in-group and whole-group conversations apart', async () => {
+    const { engine } = await setup();
+    const dm = await engine.ask({ key: directConversationKey('cid1'), text: 'q' });
+    const member = await engine.ask({ key: groupConversationKey('cid2', 'staff1'), text: 'q' });
+    const group = await engine.ask({ key: groupConversationKey('cid2'), text: 'q' });
+    expect(new Set([dm.threadId, member.threadId, group.threadId]).size).toBe(3);
+  });
+
+  it('starts a new thread after the idle expiry', async () => {
+    const { engine } = await setup({ sessionTtlMs: 150 });
+    const first = await engine.ask({ key: alice, text: 'one' });
+    await sleep(300);
+    expect(await engine.hasSession(alice)).toBe(false);
+    const second = await engine.ask({ key: alice, text: 'two' });
+    expect(second.newThread).toBe(true);
+    expect(second.threadId).not.toBe(first.threadId);
+  });
+
+  it('refreshes the idle clock on every question', async () => {
+    const { engine } = await setup({ sessionTtlMs: 400 });
+    const first = await engine.ask({ key: alice, text: 'one' });
+    for (let i = 0; i < 3; i++) {
+      await sleep(200);
+      const next = await engine.ask({ key: alice, text: `more ${i}` });
+      expect(next.threadId).toBe(first.threadId);
+    }
+  });
+
+  it('keeps sessions across a restart (SQLite closed and reopened)', async () => {
+    const backend = new ScriptedBackend();
+    const first = await setup({ backend });
+    const a1 = await first.engine.ask({ key: alice, text: 'before restart' });
+    await first.storage.close();
+    opened.splice(opened.indexOf(first.storage), 1);
+
+    const second = await setup({ backend }, first.url);
+    expect(await second.engine.hasSession(alice)).toBe(true);
+    const a2 = await second.engine.ask({ key: alice, text: 'after restart' });
+    expect(a2.threadId).toBe(a1.threadId);
+    expect(a2.newThread).toBe(false);
+  });
+
+  it('expiry holds across a restart', async () => {
+    const backend = new ScriptedBackend();
+    const first = await setup({ backend, sessionTtlMs: 200 });
+    await first.engine.ask({ key: alice, text: 'q' });
+    await first.storage.close();
+    opened.splice(opened.indexOf(first.storage), 1);
+    await sleep(300);
+    const second = await setup({ backend, sessionTtlMs: 200 }, first.url);
+    expect(await second.engine.hasSession(alice)).toBe(false);
+  });
+
+  it('serialises concurrent questions of one conversation in arrival order', async () => {
+    const backend = new ScriptedBackend();
+    backend.delayMs = 30;
+    const { engine } = await setup({ backend });
+    const texts = ['q1', 'q2', 'q3', 'q4', 'q5'];
+    const results = await Promise.all(texts.map((text) => engine.ask({ key: alice, text })));
+    expect(backend.threads.get(results[0]!.threadId)).toEqual(texts);
+    expect(results.map((r) => r.answer)).toEqual(texts.map((t, i) => `answer ${i + 1}: ${t}`));
+    expect(backend.count('createThread')).toBe(1);
+    expect(backend.maxConcurrent).toBe(1);
+  });
+
+  it('runs different conversations in parallel', async () => {
+    const backend = new ScriptedBackend();
+    backend.delayMs = 200;
+    const { engine } = await setup({ backend });
+    const keys = Array.from({ length: 8 }, (_, i) => directConversationKey(`c${i}`));
+    await Promise.all(keys.map((key) => engine.ask({ key, text: 'q' })));
+    expect(backend.maxConcurrent).toBe(8);
+  });
+
+  it('caps runs across conversations at maxConcurrentRuns', async () => {
+    const backend = new ScriptedBackend();
+    backend.delayMs = 50;
+    const { engine } = await setup({ backend, maxConcurrentRuns: 3 });
+    const keys = Array.from({ length: 9 }, (_, i) => directConversationKey(`c${i}`));
+    await Promise.all(keys.map((key) => engine.ask({ key, text: 'q' })));
+    expect(backend.maxConcurrent).toBe(3);
+  });
+
+  it('refuses with BusyError when a conversation queue is full', async () => {
+    const backend = new ScriptedBackend();
+    backend.delayMs = 100;
+    const { engine } = await setup({ backend, queueLimit: 2 });
+    const results = await Promise.allSettled([1, 2, 3].map((i) => engine.ask({ key: alice, text: `q${i}` })));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(BusyError);
+  });
+
+  it('replaces a thread DingTalk no longer knows and still answers', async () => {
+    const { engine, backend } = await setup();
+    const first = await engine.ask({ key: alice, text: 'one' });
+    backend.threads.delete(first.threadId);
+    const second = await engine.ask({ key: alice, text: 'two' });
+    expect(second.threadId).not.toBe(first.threadId);
+    expect(second.newThread).toBe(true);
+    expect(second.answer).toBe('answer 1: two');
+    const third = await engine.ask({ key: alice, text: 'three' });
+    expect(third.threadId).toBe(second.threadId);
+  });
+
+  it('passes a failed run on to the caller and keeps the session usable', async () => {
+    const { engine, backend } = await setup();
+    const first = await engine.ask({ key: alice, text: 'one' });
+    backend.failures.push(new AssistantError('failed', 'run failed: model overloaded'));
+    await expect(engine.ask({ key: alice, text: 'two' })).rejects.toMatchObject({ kind: 'failed' });
+    const third = await engine.ask({ key: alice, text: 'three' });
+    expect(third.threadId).toBe(first.threadId);
+  });
+
+  it('after a timeout, the next question settles the stale run before asking', async () => {
+    const { engine, backend } = await setup({ answerTimeoutMs: 300 });
+    const first = await engine.ask({ key: alice, text: 'one' });
+    backend.hangNext = 1;
+    await expect(engine.ask({ key: alice, text: 'slow' })).rejects.toMatchObject({ kind: 'timeout' });
+    backend.finishAll(); // DingTalk finishes the run later
+    const next = await engine.ask({ key: alice, text: 'next' });
+    expect(backend.count('resume')).toBe(1);
+    expect(next.threadId).toBe(first.threadId);
+  });
+
+  it('abandons a thread whose stale run never ends, instead of failing every later question', async () => {
+    const { engine, backend } = await setup({ answerTimeoutMs: 300 });
+    const first = await engine.ask({ key: alice, text: 'one' });
+    backend.hangNext = 1;
+    await expect(engine.ask({ key: alice, text: 'slow' })).rejects.toMatchObject({ kind: 'timeout' });
+    const next = await engine.ask({ key: alice, text: 'next' }); // run still active upstream
+    expect(next.threadId).not.toBe(first.threadId);
+    expect(next.answer).toBe('answer 1: next');
+  });
+
+  it('reset starts a new thread on the next question', async () => {
+    const { engine } = await setup();
+    const first = await engine.ask({ key: alice, text: 'one' });
+    await engine.reset(alice);
+    const second = await engine.ask({ key: alice, text: 'two' });
+    expect(second.threadId).not.toBe(first.threadId);
+  });
+
+  it('logs each answer with the conversation key, thread, run and duration', async () => {
+    const { engine, logs } = await setup();
+    const result = await engine.ask({ key: alice, text: 'q', logContext: { sessionId: 'abc' } });
+    const line = logs.records().find((r) => r.message === 'answered');
+    expect(line).toMatchObject({ conversationKey: alice, threadId: result.threadId, runId: result.runId, sessionId: 'abc' });
+    expect(typeof line?.durationMs).toBe('number');
+  });
+});
