@@ -1,0 +1,78 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { AssistantBackend } from '../../src/assistant/assistant-backend.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { ConversationEngine } from '../../src/engine/conversation-engine.js';
+import { buildHttpApp } from '../../src/http/http-app.js';
+import { openStorage, type Storage } from '../../src/storage/open-storage.js';
+import { captureLogger, type CapturedLogs } from './capture-logs.js';
+import { ScriptedBackend } from './scripted-backend.js';
+
+export const TEST_ENV = {
+  DING_APP_KEY: 'ding-test-app-key',
+  DING_APP_SECRET: 'test-app-secret-value-0123456789',
+  AI_ASSISTANT_ID: '0123456789abcdef0123456789abcdef',
+  HOST: '127.0.0.1',
+  PORT: '0',
+} as const;
+
+export interface HttpHarness {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly engine: ConversationEngine;
+  readonly backend: AssistantBackend;
+  readonly storage: Storage;
+  readonly logs: CapturedLogs;
+  readonly config: Config;
+  ask(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** The real HTTP app + engine + SQLite store, listening on 127.0.0.1:0. */
+export async function startHttpHarness(
+  env: Record<string, string> = {},
+  backend: AssistantBackend = new ScriptedBackend(),
+): Promise<HttpHarness> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'http-'));
+  const config = loadConfig({ SESSION_STORAGE: `sqlite://${path.join(dir, 's.sqlite')}`, ...TEST_ENV, ...env });
+  const logs = captureLogger();
+  logs.redactor.add(config.dingtalk.appSecret);
+  for (const k of config.http.apiKeys) logs.redactor.add(k);
+  const storage = await openStorage({ url: config.sessions.storage, ledgerTtlMs: 60_000, logger: logs.logger });
+  const engine = new ConversationEngine({
+    backend,
+    sessions: storage.sessions,
+    logger: logs.logger,
+    sessionTtlMs: config.sessions.ttlMs,
+    answerTimeoutMs: config.assistant.answerTimeoutMs,
+    queueLimit: config.chat.queueLimit,
+    maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+  });
+  const app = await buildHttpApp({ config, engine, logger: logs.logger, health: { storageReachable: () => storage.ping() } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    app,
+    engine,
+    backend,
+    storage,
+    logs,
+    config,
+    async ask(body, headers = {}) {
+      const res = await fetch(`${url}/assistant/ask`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json(), headers: res.headers };
+    },
+    async close() {
+      await app.close();
+      await storage.close();
+    },
+  };
+}
