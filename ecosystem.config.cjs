@@ -1,0 +1,27 @@
+// PM2 recipe: `npm run build && pm2 start ecosystem.config.cjs`.
+// Exactly one forked process: two Stream connections on one DingTalk app split the messages.
+const path = require('node:path');
+
+module.exports = {
+  apps: [
+    {
+      name: 'dingtalk-assistant',
+      script: 'dist/main.js',
+      cwd: __dirname,
+      exec_mode: 'fork',
+      instances: 1,
+      // The service calls process.send('ready') once HTTP listens and the store is open.
+      wait_ready: true,
+      listen_timeout: 20000,
+      // PM2 sends SIGINT, then SIGKILL after kill_timeout; the graceful stop takes at most 8 s.
+      kill_timeout: 10000,
+      autorestart: true,
+      exp_backoff_restart_delay: 1000,
+      max_memory_restart: '400M',
+      out_file: path.join(__dirname, 'logs', 'out.log'),
+      error_file: path.join(__dirname, 'logs', 'error.log'),
+      merge_logs: true,
+      env: { NODE_ENV: 'production' },
+    },
+  ],
+};
