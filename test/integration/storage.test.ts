@@ -1,0 +1,112 @@
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { httpConversationKey } from '../../src/engine/conversation-key.js';
+import { StorageError } from '../../src/errors.js';
+import { openStorage, type Storage } from '../../src/storage/open-storage.js';
+import { captureLogger } from '../helpers/capture-logs.js';
+import { startHttpHarness } from '../helpers/http-harness.js';
+
+const opened: Storage[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+});
+
+function tempFile(): string {
+  return path.join(mkdtempSync(path.join(tmpdir(), 'store-')), 'sessions.sqlite');
+}
+
+async function open(file: string, logs = captureLogger()) {
+  const storage = await openStorage({ url: `sqlite://${file}`, ledgerTtlMs: 60_000, logger: logs.logger });
+  opened.push(storage);
+  return storage;
+}
+
+function rawExec(file: string, sql: string, params: unknown[] = []): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, (err) => {
+      if (err) return reject(err);
+      db.run(sql, params, (e) => (e ? reject(e) : resolve(db)));
+    });
+  });
+}
+
+const key = httpConversationKey('6f1c2b9e-8d4a-4c1e-9f3a-2b7d5e8c1a00');
+
+describe('SQLite storage', () => {
+  it('creates the folder named in SESSION_STORAGE', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'store-')), 'nested', 'deeper', 's.sqlite');
+    const storage = await open(file);
+    expect(await storage.ping()).toBe(true);
+  });
+
+  it('fails start-up with a clear StorageError when the folder is not writable', async () => {
+    if (process.getuid?.() === 0) return; // root can write anywhere; covered by the locked-file test
+    const dir = mkdtempSync(path.join(tmpdir(), 'store-'));
+    chmodSync(dir, 0o500);
+    await expect(open(path.join(dir, 's.sqlite'))).rejects.toBeInstanceOf(StorageError);
+  });
+
+  it('refuses a SESSION_STORAGE it does not understand', async () => {
+    await expect(openStorage({ url: 'redis://x', ledgerTtlMs: 1, logger: captureLogger().logger })).rejects.toThrow(/sqlite:\/\//);
+  });
+
+  it('discards and logs a corrupt session record', async () => {
+    const file = tempFile();
+    const logs = captureLogger();
+    const storage = await open(file, logs);
+    await storage.sessions.set(key, { threadId: 't1', lastActiveAt: Date.now() }, 60_000);
+    const db = await rawExec(file, `UPDATE sessions SET value = ? WHERE key = ?`, ['{not json', `sessions:${key}`]);
+    db.close();
+    expect(await storage.sessions.get(key)).toBeUndefined();
+    expect(logs.records().some((r) => r.message === 'discarded a corrupt session record')).toBe(true);
+    // a record of the wrong shape is discarded too
+    const db2 = await rawExec(file, `UPDATE sessions SET value = ? WHERE key = ?`, [JSON.stringify({ value: { threadId: 5 } }), `sessions:${key}`]);
+    db2.close();
+    await storage.sessions.set(key, { threadId: 't2', lastActiveAt: Date.now() }, 60_000);
+    expect((await storage.sessions.get(key))?.threadId).toBe('t2');
+  });
+
+  it('turns a locked database into a 503 for /assistant/ask, then recovers', async () => {
+    const h = await startHttpHarness();
+    try {
+      const file = h.config.sessions.storage.replace('sqlite://', '');
+      const locker = await rawExec(file, 'BEGIN EXCLUSIVE');
+      const res = await h.ask({ question: 'hi' });
+      expect(res).toMatchObject({ status: 503, body: { code: 50301 } });
+      await new Promise<void>((resolve) => locker.run('COMMIT', () => locker.close(() => resolve())));
+      expect((await h.ask({ question: 'hi' })).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  }, 30_000);
+});
+
+describe('message ledger', () => {
+  it('admits an id once, remembers it across a reopen, and lists unfinished work oldest first', async () => {
+    const file = tempFile();
+    const first = await open(file);
+    expect(await first.ledger.admit({ id: 'm2', admittedAt: 2, payload: { text: 'two' } })).toBe(true);
+    expect(await first.ledger.admit({ id: 'm1', admittedAt: 1, payload: { text: 'one' } })).toBe(true);
+    expect(await first.ledger.admit({ id: 'm3', admittedAt: 3, payload: { text: 'three' } })).toBe(true);
+    expect(await first.ledger.admit({ id: 'm1', admittedAt: 4, payload: {} })).toBe(false);
+    await first.ledger.update('m2', { runId: 'run_1' });
+    await first.ledger.complete('m3');
+    await first.close();
+    opened.splice(opened.indexOf(first), 1);
+
+    const second = await open(file);
+    expect(await second.ledger.admit({ id: 'm3', admittedAt: 5, payload: {} })).toBe(false);
+    const pending = await second.ledger.pending();
+    expect(pending.map((p) => p.id)).toEqual(['m1', 'm2']);
+    expect(pending[1]?.progress).toEqual({ runId: 'run_1' });
+  });
+
+  it('admits concurrent duplicates exactly once', async () => {
+    const storage = await open(tempFile());
+    const results = await Promise.all(Array.from({ length: 10 }, () => storage.ledger.admit({ id: 'same', admittedAt: 1, payload: null })));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+});
