@@ -1,0 +1,45 @@
+import type { Logger } from '../../logger.js';
+import type { CallBudget } from './call-budget.js';
+import { withRetry } from './upstream-call.js';
+import { runPath, RUNNING_STATUSES, type WireRun } from './wire-types.js';
+
+export interface PollTiming {
+  /** Wait before the first poll (0 for a run that may already be over). */
+  readonly firstDelayMs: number;
+  readonly initialMs: number;
+  readonly factor: number;
+  readonly maxMs: number;
+}
+
+/** Short at first, so a quick run is answered soon after it ends; capped to spare the QPS quota. */
+export const DEFAULT_POLL_TIMING: PollTiming = { firstDelayMs: 120, initialMs: 120, factor: 1.5, maxMs: 1_500 };
+
+/** Polls a run until it leaves queued/in_progress/requires_action and returns it. */
+export async function pollRun(
+  budget: CallBudget,
+  logger: Logger,
+  threadId: string,
+  runId: string,
+  timing: PollTiming = DEFAULT_POLL_TIMING,
+): Promise<WireRun> {
+  let interval = timing.initialMs;
+  if (timing.firstDelayMs > 0) await budget.sleep(timing.firstDelayMs);
+  for (;;) {
+    const run = await withRetry(
+      budget,
+      logger,
+      () => budget.request<WireRun>({ method: 'GET', path: runPath(threadId, runId) }),
+      {
+        what: 'retrieve run',
+        idempotent: true,
+        // Throttled: slow the whole poll down, not only this retry.
+        onRetry: (v) => {
+          if (v.retry === 'throttled') interval = Math.min(interval * 3, timing.maxMs * 3);
+        },
+      },
+    );
+    if (!RUNNING_STATUSES.has(run?.status ?? '')) return run ?? {};
+    await budget.sleep(interval);
+    interval = Math.min(interval * timing.factor, Math.max(timing.maxMs, interval));
+  }
+}

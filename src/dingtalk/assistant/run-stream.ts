@@ -1,0 +1,91 @@
+import type { Readable } from 'node:stream';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { AssistantError } from '../../errors.js';
+import type { CallBudget } from './call-budget.js';
+import { createRunStreamState, foldRunEvent, type RunStreamState, streamedAnswer } from './sse-folder.js';
+import { SseLineSplitter } from './sse-lines.js';
+
+export type StreamOutcome =
+  | { readonly status: 'completed'; readonly runId?: string; readonly answer: string }
+  | { readonly status: 'failed'; readonly runId?: string; readonly endStatus?: string; readonly lastErrorMsg?: string }
+  | { readonly status: 'broken'; readonly runId?: string; readonly reason: string };
+
+/** How long the rest of a finished stream may take to drain before its socket is dropped. */
+const DRAIN_GRACE_MS = 5_000;
+
+/**
+ * Reads a streaming run until it ends, calling `onRunId` as soon as the run id is known. The
+ * answer is ready at `thread.run.completed`; the rest of the stream drains in the background so
+ * the keep-alive socket goes back to the pool. Throws `timeout`/`cancelled` at the budget's end.
+ */
+export async function readRunStream(
+  body: NodeJS.ReadableStream,
+  budget: CallBudget,
+  onRunId: (runId: string) => Promise<void>,
+): Promise<StreamOutcome> {
+  const stream = body as Readable;
+  const state = createRunStreamState();
+  const events: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (e) => events.push(e) });
+  const lines = new SseLineSplitter((text) => parser.feed(text));
+  const decoder = new TextDecoder('utf-8');
+  let announced = false;
+  let stoppedBy: 'deadline' | 'abort' | undefined;
+  const stop = (why: 'deadline' | 'abort') => {
+    stoppedBy ??= why;
+    stream.destroy();
+  };
+  const timer = setTimeout(() => stop('deadline'), Math.max(0, budget.remaining()));
+  const onAbort = () => stop('abort');
+  budget.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const step = async (): Promise<StreamOutcome | undefined> => {
+    for (let ev = events.shift(); ev; ev = events.shift()) foldRunEvent(state, ev);
+    if (state.runId && !announced) {
+      announced = true;
+      await onRunId(state.runId);
+    }
+    return outcomeOf(state);
+  };
+
+  try {
+    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
+      lines.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true }));
+      const outcome = await step();
+      if (outcome) {
+        drainInBackground(stream);
+        return outcome;
+      }
+    }
+    lines.push(decoder.decode());
+    lines.end();
+    return (await step()) ?? { status: 'broken', runId: state.runId, reason: 'the stream ended before the run did' };
+  } catch (err) {
+    if (stoppedBy === 'abort') throw new AssistantError('cancelled', 'the caller cancelled the question');
+    if (stoppedBy === 'deadline') throw new AssistantError('timeout', 'no answer before the deadline');
+    if (err instanceof AssistantError) throw err;
+    return { status: 'broken', runId: state.runId, reason: err instanceof Error ? err.message : String(err) };
+  } finally {
+    clearTimeout(timer);
+    budget.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function outcomeOf(state: RunStreamState): StreamOutcome | undefined {
+  if (state.outcome === 'completed') return { status: 'completed', runId: state.runId, answer: streamedAnswer(state) };
+  if (state.outcome === 'failed') {
+    return { status: 'failed', runId: state.runId, endStatus: state.endStatus, lastErrorMsg: state.lastErrorMsg };
+  }
+  if (state.done) return { status: 'broken', runId: state.runId, reason: 'done arrived before the run ended' };
+  return undefined;
+}
+
+function drainInBackground(stream: Readable): void {
+  if (stream.readableEnded || stream.destroyed) return;
+  const timer = setTimeout(() => stream.destroy(), DRAIN_GRACE_MS);
+  timer.unref();
+  stream.once('close', () => clearTimeout(timer));
+  stream.once('end', () => clearTimeout(timer));
+  stream.on('error', () => undefined);
+  stream.resume();
+}

@@ -1,0 +1,150 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { Config } from '../config.js';
+import type { Logger, SecretRedactor } from '../logger.js';
+import { createAccessTokenCache, type AccessTokenCache } from './access-token.js';
+import { DingTalkApiError, DingTalkNetworkError, type DingTalkApi, type DingTalkRequest } from './dingtalk-api.js';
+import { toDingTalkApiError, toDingTalkNetworkError } from './dingtalk-http-errors.js';
+
+export interface DingTalkApiDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly redactor: SecretRedactor;
+  /** Replaces the token cache (tests). */
+  readonly tokens?: AccessTokenCache;
+}
+
+/** The client plus `close()`, which frees its pooled sockets (graceful stop, tests). */
+export interface DingTalkHttpClient extends DingTalkApi {
+  close(): void;
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * `DingTalkApi` over axios. Keep-alive agents let a follow-up question reuse the TLS connection;
+ * every call has a timeout; a rejected token is refreshed and the call retried once. Generic on
+ * purpose: the assistant backend and the robot sender share it.
+ */
+export function createDingTalkApi(deps: DingTalkApiDeps): DingTalkHttpClient {
+  const { config, logger } = deps;
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+  const ax = axios.create({
+    baseURL: config.dingtalk.apiBase,
+    httpAgent,
+    httpsAgent,
+    maxRedirects: 0,
+    validateStatus: () => true,
+  });
+  const tokens = deps.tokens ?? createAccessTokenCache({ ...deps, http: ax });
+
+  async function call(req: DingTalkRequest, stream: boolean): Promise<AxiosResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const token = await tokens.get({ signal: req.signal });
+      const res = await send(ax, config, req, token, stream);
+      if (res.status >= 200 && res.status < 300) return res;
+      const body = stream ? await readErrorBody(res.data as Readable, config.dingtalk.timeoutMs) : res.data;
+      const err = toDingTalkApiError(res.status, res.headers as Record<string, unknown>, body);
+      if (isBadToken(err) && attempt === 1) {
+        logger.info('dingtalk rejected the access token; refreshing once', { path: req.path });
+        tokens.invalidate(token);
+        continue;
+      }
+      logger.debug('dingtalk call answered an error', {
+        method: req.method,
+        path: req.path,
+        status: err.status,
+        code: err.code,
+        requestId: err.requestId,
+      });
+      throw err;
+    }
+  }
+
+  return {
+    async request<T>(req: DingTalkRequest): Promise<T> {
+      const res = await call(req, false);
+      return res.data as T;
+    },
+    async openStream(req: DingTalkRequest): Promise<NodeJS.ReadableStream> {
+      const res = await call(req, true);
+      const body = res.data as Readable;
+      // The reading deadline is the caller's; only the caller's signal still ends the stream.
+      if (req.signal) {
+        const onAbort = () => body.destroy(new DingTalkNetworkError('aborted by caller'));
+        if (req.signal.aborted) onAbort();
+        else req.signal.addEventListener('abort', onAbort, { once: true });
+        body.once('close', () => req.signal?.removeEventListener('abort', onAbort));
+      }
+      return body;
+    },
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+/** One HTTP exchange bounded by the timeout and the caller's signal (for streams: until headers). */
+async function send(
+  ax: AxiosInstance,
+  config: Config,
+  req: DingTalkRequest,
+  token: string,
+  stream: boolean,
+): Promise<AxiosResponse> {
+  const timeoutMs = req.timeoutMs ?? config.dingtalk.timeoutMs;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const onAbort = () => controller.abort();
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+  if (req.signal?.aborted) controller.abort();
+  try {
+    return await ax.request({
+      method: req.method,
+      url: req.path,
+      params: req.query,
+      data: req.body,
+      headers: { 'Content-Type': 'application/json', 'x-acs-dingtalk-access-token': token },
+      responseType: stream ? 'stream' : 'json',
+      signal: controller.signal,
+    });
+  } catch (err) {
+    throw toDingTalkNetworkError(err, timedOut, `${req.method} ${req.path} failed`);
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function isBadToken(err: DingTalkApiError): boolean {
+  return (err.status === 400 || err.status === 401) && err.code === 'InvalidAuthentication';
+}
+
+/** Reads a (small) error body of a streamed request so it maps like any other error. */
+async function readErrorBody(body: Readable, timeoutMs: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const timer = setTimeout(() => body.destroy(), timeoutMs);
+  try {
+    for await (const chunk of body) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      size += buf.length;
+      if (size > MAX_ERROR_BODY) break;
+      chunks.push(buf);
+    }
+  } catch {
+    // A broken error body still leaves the status to map.
+  } finally {
+    clearTimeout(timer);
+    body.destroy();
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
