@@ -1,0 +1,226 @@
+import type { GroupSessionScope, RateLimit } from '../config.js';
+import { directConversationKey, groupConversationKey, type ConversationKey } from '../engine/conversation-key.js';
+import { KeyedQueue } from '../engine/keyed-queue.js';
+import type { ConversationService } from '../engine/types.js';
+import { BusyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { MessageLedger } from '../storage/message-ledger.js';
+import type { ChatMessage, ChatReplier } from './chat-message.js';
+import { CHAT_TEXTS, tooLongText } from './chat-texts.js';
+import { classifyMessage } from './classify-message.js';
+import { answerQuestion, HandlingCancelled } from './answer-question.js';
+import { SenderRateLimit } from './sender-rate-limit.js';
+
+export interface ChatHandlerOptions {
+  readonly engine: ConversationService;
+  readonly ledger: MessageLedger;
+  readonly replier: ChatReplier;
+  readonly logger: Logger;
+  readonly groupSessionScope: GroupSessionScope;
+  /** 0 disables the "working on it" notice. */
+  readonly thinkingNoticeMs: number;
+  /** Messages waiting or running per conversation; one more gets the busy reply. */
+  readonly queueLimit: number;
+  readonly userRateLimit: RateLimit;
+  /** Empty = every group / every user. */
+  readonly allowedGroups: readonly string[];
+  readonly allowedUsers: readonly string[];
+  readonly messageMaxAgeMs: number;
+  readonly now?: () => number;
+}
+
+/**
+ * The chat side of the bot: admits a message into the ledger (the redelivery guard), then
+ * handles it in the background, one message at a time per conversation, so a command queued
+ * behind a question is applied after the question's answer went out.
+ */
+export class ChatHandler {
+  private readonly lanes: KeyedQueue;
+  private readonly rateLimit: SenderRateLimit;
+  private readonly now: () => number;
+  private readonly stopping = new AbortController();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: ChatHandlerOptions) {
+    this.lanes = new KeyedQueue(options.queueLimit);
+    this.now = options.now ?? Date.now;
+    this.rateLimit = new SenderRateLimit(options.userRateLimit, this.now);
+  }
+
+  /**
+   * Records the message in the ledger and queues its handling behind earlier messages of the
+   * same conversation (the place in line is taken now, in arrival order). Resolves once the
+   * message is recorded, which is when the caller acks it: false for a redelivery.
+   */
+  accept(message: ChatMessage): Promise<boolean> {
+    const admission = this.options.ledger
+      .admit({ id: message.id, admittedAt: this.now(), payload: message })
+      .catch((err: unknown) => {
+        // Storage is broken: answer anyway; the user then sees the "unavailable" line.
+        this.options.logger.error('message ledger unavailable; answering without the redelivery guard', {
+          msgId: message.id,
+          err: String(err),
+        });
+        return true;
+      });
+    this.track(message, this.handle(message, admission));
+    return admission;
+  }
+
+  /** Answers messages a previous process admitted but did not finish (oldest first). */
+  async recover(): Promise<number> {
+    let resumed = 0;
+    for (const entry of await this.options.ledger.pending()) {
+      if (!isChatMessage(entry.payload)) {
+        await this.options.ledger.complete(entry.id);
+        continue;
+      }
+      this.options.logger.info('resuming a chat message left unanswered', { msgId: entry.id });
+      this.track(entry.payload, this.handle(entry.payload, Promise.resolve(true)));
+      resumed++;
+    }
+    return resumed;
+  }
+
+  /**
+   * Lets in-flight messages finish for `graceMs`, then cancels the rest; those stay pending in
+   * the ledger for the next process. Resolves within about `graceMs` + `cancelMs`.
+   */
+  async stop(graceMs = 4_000, cancelMs = 1_000): Promise<void> {
+    if (await settlesWithin(this.allInFlight(), graceMs)) return;
+    this.stopping.abort();
+    this.options.logger.warn('stopping: cancelling unfinished chat messages', { count: this.inFlight.size });
+    await settlesWithin(this.allInFlight(), cancelMs);
+  }
+
+  private track(message: ChatMessage, work: Promise<void>): void {
+    const task = work.catch((err: unknown) => {
+      this.options.logger.error('chat message handling failed', { msgId: message.id, err: String(err) });
+    });
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
+  }
+
+  private allInFlight(): Promise<unknown> {
+    return Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Takes the conversation's place in line synchronously; the rest waits for admission. */
+  private async handle(message: ChatMessage, admission: Promise<boolean>): Promise<void> {
+    const key = this.conversationKey(message);
+    const log = this.options.logger.child({ msgId: message.id, conversationKey: key });
+    try {
+      await this.lanes.run(key, async () => {
+        if (await admission) await this.process(message, key, log);
+      });
+    } catch (err) {
+      if (!(err instanceof BusyError)) throw err;
+      if (!(await admission)) return;
+      log.warn('conversation queue full');
+      await this.replyAndComplete(message, CHAT_TEXTS.busy, log);
+    }
+  }
+
+  /** Runs in the conversation's lane: one message of a conversation at a time. */
+  private async process(message: ChatMessage, key: ConversationKey, log: Logger): Promise<void> {
+    if (this.stopping.signal.aborted) return; // shutting down: stays pending for the next process
+    const refusal = this.refusal(message, log);
+    if (refusal === 'drop') return this.options.ledger.complete(message.id);
+    if (refusal) return this.replyAndComplete(message, refusal, log);
+    const intent = classifyMessage(message.content);
+    let text: string;
+    switch (intent.kind) {
+      case 'question':
+        try {
+          const signal = this.stopping.signal;
+          text = await answerQuestion({ ...this.options, message, key, text: intent.text, signal, log });
+        } catch (err) {
+          if (err instanceof HandlingCancelled) return;
+          throw err;
+        }
+        break;
+      case 'new-conversation':
+        await this.options.engine.reset(key);
+        log.info('conversation reset by the user');
+        text = CHAT_TEXTS.newConversation;
+        break;
+      case 'help':
+        text = CHAT_TEXTS.help;
+        break;
+      default:
+        log.info('chat message not for the assistant', { intent: intent.kind });
+        text = cannedText(intent.kind, 'limit' in intent ? intent.limit : 0);
+    }
+    await this.replyAndComplete(message, text, log);
+  }
+
+  /** Why the message gets no answer: a short reply, 'drop' (silently), or undefined (go on). */
+  private refusal(message: ChatMessage, log: Logger): string | undefined {
+    const age = this.now() - message.createdAt;
+    if (age > this.options.messageMaxAgeMs) {
+      log.warn('dropping a chat message too old to answer', { ageMs: age });
+      return 'drop';
+    }
+    if (!this.isAllowed(message)) {
+      log.info('chat message from a group or user that is not allowed', { senderId: message.sender.id });
+      return CHAT_TEXTS.notEnabled;
+    }
+    const verdict = this.rateLimit.check(message.sender.id);
+    if (verdict === 'allowed') return undefined;
+    log.info('sender rate limit reached', { senderId: message.sender.id });
+    return verdict === 'limited' ? CHAT_TEXTS.slowDown : 'drop';
+  }
+
+  private async replyAndComplete(message: ChatMessage, text: string, log: Logger): Promise<void> {
+    try {
+      await this.options.replier.reply(message, text);
+    } catch (err) {
+      // Not retried: asking the assistant again on restart would answer twice if it did arrive.
+      log.error('reply could not be delivered', { err: String(err) });
+    }
+    await this.options.ledger.complete(message.id);
+  }
+
+  private conversationKey(message: ChatMessage): ConversationKey {
+    const { conversation, sender } = message;
+    if (conversation.kind === 'direct') return directConversationKey(conversation.id);
+    return this.options.groupSessionScope === 'group'
+      ? groupConversationKey(conversation.id)
+      : groupConversationKey(conversation.id, sender.id);
+  }
+
+  private isAllowed(message: ChatMessage): boolean {
+    const { allowedGroups, allowedUsers } = this.options;
+    if (allowedUsers.length > 0 && !allowedUsers.includes(message.sender.id)) return false;
+    if (message.conversation.kind !== 'group' || allowedGroups.length === 0) return true;
+    return allowedGroups.includes(message.conversation.id);
+  }
+}
+
+function cannedText(kind: string, limit: number): string {
+  switch (kind) {
+    case 'empty':
+      return CHAT_TEXTS.emptyQuestion;
+    case 'too-long':
+      return tooLongText(limit);
+    case 'voice-not-recognised':
+      return CHAT_TEXTS.voiceNotRecognised;
+    default:
+      return CHAT_TEXTS.unsupported;
+  }
+}
+
+function isChatMessage(value: unknown): value is ChatMessage {
+  const m = value as Partial<ChatMessage> | null;
+  return typeof m?.id === 'string' && typeof m.conversation?.id === 'string' && typeof m.content?.kind === 'string';
+}
+
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
+  const done = await Promise.race([work.then(() => true as const), timeout]);
+  clearTimeout(timer);
+  return done;
+}

@@ -1,0 +1,43 @@
+/**
+ * A chat message as the chat layer sees it, in our own words. The DingTalk Stream adapter
+ * builds it from a robot callback; nothing here knows DingTalk field names. It is plain JSON
+ * so the message ledger can keep it and a restarted process can answer it.
+ */
+export interface ChatMessage {
+  /** The id used to drop redeliveries (the platform's message id). */
+  readonly id: string;
+  readonly conversation: ChatConversation;
+  readonly sender: ChatSender;
+  /** Epoch ms the user sent the message. */
+  readonly createdAt: number;
+  readonly content: ChatContent;
+  /** Where and how to answer; opaque to the chat layer, read only by the transport's replier. */
+  readonly replyTarget: ReplyTarget;
+}
+
+export interface ChatConversation {
+  readonly kind: 'direct' | 'group';
+  readonly id: string;
+  readonly title?: string;
+}
+
+export interface ChatSender {
+  /** Organisation user id when known, else the platform's opaque sender id. */
+  readonly id: string;
+  readonly name?: string;
+}
+
+export type ChatContent =
+  /** Text meant for the assistant (typed, or recognised from voice), mention already removed. */
+  | { readonly kind: 'text'; readonly text: string; readonly fromVoice?: boolean }
+  /** Pictures, files, videos and anything else we cannot read yet. */
+  | { readonly kind: 'unsupported'; readonly type: string };
+
+/** JSON data only the replier of the transport that received the message understands. */
+export type ReplyTarget = Readonly<Record<string, unknown>>;
+
+/** Sends the bot's words back to the conversation a message came from. */
+export interface ChatReplier {
+  /** Resolves once every part of `text` is delivered, in order; throws when it cannot be. */
+  reply(message: ChatMessage, text: string): Promise<void>;
+}

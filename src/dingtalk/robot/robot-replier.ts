@@ -1,0 +1,150 @@
+import axios from 'axios';
+import type { ChatMessage, ChatReplier } from '../../chat/chat-message.js';
+import type { Logger } from '../../logger.js';
+import type { DingTalkApi } from '../dingtalk-api.js';
+import { isRobotReplyTarget, type RobotReplyTarget } from './reply-target.js';
+import { splitMessage } from './split-message.js';
+
+export interface RobotReplierOptions {
+  readonly api: DingTalkApi;
+  /** The robot's code, which is the app key. */
+  readonly robotCode: string;
+  /** Timeout of one webhook POST (DINGTALK_TIMEOUT_SECONDS). */
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** Thrown when a reply could not be delivered by the webhook nor by the OpenAPI. */
+export class ReplyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReplyError';
+  }
+}
+
+// Markdown renders badly past ~3,500 characters; a webhook body must stay under 20,000 bytes
+// and the OpenAPI msgParam (JSON inside JSON) under 15,000, so the text budget is below both.
+const MAX_PART_CHARS = 3_500;
+const MAX_PART_JSON_BYTES = 14_000;
+/** Room for the "(12/34)" marker and the blank line before it. */
+const MARKER_RESERVE = 12;
+/** Do not use a webhook that expires this soon: the POST could land after expiry. */
+const WEBHOOK_EXPIRY_MARGIN_MS = 10_000;
+const WEBHOOK_EXPIRED = 300001;
+
+/**
+ * Replies as the app robot: markdown to the message's sessionWebhook, falling back to the
+ * robot OpenAPI (group send / one-to-one batch send) when the webhook expired or failed.
+ * Long answers go out as several messages, in order; in groups the first one @s the sender.
+ */
+export class RobotReplier implements ChatReplier {
+  private readonly now: () => number;
+
+  constructor(private readonly options: RobotReplierOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async reply(message: ChatMessage, text: string): Promise<void> {
+    const target = message.replyTarget;
+    if (!isRobotReplyTarget(target)) throw new ReplyError('message has no robot reply target');
+    const mention = target.conversationType === 'group' ? target.staffId : undefined;
+    const reserve = MARKER_RESERVE + (mention ? mention.length + 2 : 0);
+    const parts = splitMessage(text, (p) => p.length + reserve < MAX_PART_CHARS && jsonBytes(p) + reserve * 6 < MAX_PART_JSON_BYTES)
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
+    const log = this.options.logger.child({ msgId: message.id, conversationId: target.conversationId });
+    let useWebhook = this.webhookUsable(target);
+    for (const [i, part] of parts.entries()) {
+      const marker = parts.length > 1 ? `(${i + 1}/${parts.length})` : undefined;
+      const at = i === 0 ? mention : undefined;
+      if (useWebhook) {
+        const outcome = await this.viaWebhook(target.webhook!, part, marker, at, log);
+        if (outcome === 'sent') continue;
+        // Expired or failing: send this and the remaining parts through the OpenAPI.
+        useWebhook = false;
+      }
+      await this.viaOpenApi(target, withSuffix(part, marker), log);
+    }
+    log.info('reply delivered', { parts: parts.length, via: useWebhook ? 'webhook' : 'openapi' });
+  }
+
+  private webhookUsable(target: RobotReplyTarget): boolean {
+    if (!target.webhook) return false;
+    return target.webhookExpiresAt === undefined || target.webhookExpiresAt - WEBHOOK_EXPIRY_MARGIN_MS > this.now();
+  }
+
+  private async viaWebhook(
+    webhook: string,
+    part: string,
+    marker: string | undefined,
+    at: string | undefined,
+    log: Logger,
+  ): Promise<'sent' | 'failed'> {
+    const body = {
+      msgtype: 'markdown',
+      markdown: { title: titleOf(part), text: withSuffix(part, marker, at) },
+      at: { atUserIds: at ? [at] : [], isAtAll: false },
+    };
+    try {
+      const res = await axios.post(webhook, body, {
+        timeout: this.options.timeoutMs,
+        validateStatus: () => true,
+        headers: { 'Content-Type': 'application/json' },
+      });
+      const errcode = (res.data as { errcode?: unknown } | undefined)?.errcode;
+      if (res.status === 200 && errcode === 0) return 'sent';
+      const reason = errcode === WEBHOOK_EXPIRED ? 'webhook expired' : 'webhook refused the reply';
+      log.warn(`${reason}; using the robot OpenAPI`, { status: res.status, errcode });
+    } catch (err) {
+      log.warn('webhook call failed; using the robot OpenAPI', { err: String(err) });
+    }
+    return 'failed';
+  }
+
+  private async viaOpenApi(target: RobotReplyTarget, text: string, log: Logger): Promise<void> {
+    const msgParam = JSON.stringify({ title: titleOf(text), text });
+    const { api, robotCode, timeoutMs } = this.options;
+    try {
+      if (target.conversationType === 'group') {
+        await api.request({
+          method: 'POST',
+          path: '/v1.0/robot/groupMessages/send',
+          body: { robotCode, openConversationId: target.conversationId, msgKey: 'sampleMarkdown', msgParam },
+          timeoutMs,
+        });
+        return;
+      }
+      if (!target.staffId) throw new ReplyError('direct reply needs the sender staff id');
+      const res = await api.request<{ invalidStaffIdList?: string[]; flowControlledStaffIdList?: string[] }>({
+        method: 'POST',
+        path: '/v1.0/robot/oToMessages/batchSend',
+        body: { robotCode, userIds: [target.staffId], msgKey: 'sampleMarkdown', msgParam },
+        timeoutMs,
+      });
+      const refused = [...(res?.invalidStaffIdList ?? []), ...(res?.flowControlledStaffIdList ?? [])];
+      if (refused.includes(target.staffId)) throw new ReplyError('recipient refused or rate-limited by DingTalk');
+    } catch (err) {
+      log.warn('robot OpenAPI send failed', { err: String(err) });
+      throw err instanceof ReplyError ? err : new ReplyError(`robot OpenAPI send failed: ${String(err)}`, { cause: err });
+    }
+  }
+}
+
+function withSuffix(part: string, marker?: string, at?: string): string {
+  const suffix = [marker, at ? `@${at}` : undefined].filter(Boolean).join(' ');
+  return suffix ? `${part}\n\n${suffix}` : part;
+}
+
+/** The notification preview: the first line without markdown marks, short. */
+function titleOf(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  const plain = Array.from(line.replace(/[#>*`_~[\]]/g, '').trim());
+  if (plain.length === 0) return 'AI 助手';
+  return plain.length > 24 ? `${plain.slice(0, 24).join('')}…` : plain.join('');
+}
+
+/** UTF-8 bytes of the text once escaped into a JSON string. */
+function jsonBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8');
+}
