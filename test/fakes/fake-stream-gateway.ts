@@ -45,6 +45,8 @@ export class FakeStreamGateway {
   connections = 0;
   /** Upgrade attempts refused (bad, reused or expired ticket). */
   rejectedTickets = 0;
+  /** Every ticket handed out, in order. */
+  readonly issuedTickets: string[] = [];
   /** Last body POSTed to connections/open. */
   lastOpenBody: any;
   private readonly tickets = new Map<string, { expiresAt: number; used: boolean }>();
@@ -73,7 +75,7 @@ export class FakeStreamGateway {
     this.wss.on('connection', (ws) => this.accept(ws));
   }
 
-  /** The newest open socket. */
+  /** Open sockets right now. */
   get socketCount(): number {
     return this.open.size;
   }
@@ -167,6 +169,7 @@ export class FakeStreamGateway {
     if (req.headers.accept !== 'application/json') return { status: 406, body: '<xml>json only</xml>' };
     const ticket = randomUUID();
     this.tickets.set(ticket, { expiresAt: Date.now() + ttl, used: false });
+    this.issuedTickets.push(ticket);
     const { port } = this.server.httpServer.address() as { port: number };
     return { status: 200, body: { endpoint: `ws://127.0.0.1:${port}/connect`, ticket } };
   }
