@@ -1,5 +1,7 @@
 import { FakeAssistantApi, type FakeAssistantOptions } from './fake-assistant-api.js';
 import { FakeHttpServer } from './fake-http-server.js';
+import { FakeRobotApi } from './fake-robot-api.js';
+import { FakeStreamGateway } from './fake-stream-gateway.js';
 import { FakeTokenApi, type FakeTokenApiOptions } from './fake-token-api.js';
 
 export interface FakeDingTalkOptions {
@@ -14,6 +16,9 @@ export interface FakeDingTalk {
   readonly baseUrl: string;
   readonly tokens: FakeTokenApi;
   readonly assistant: FakeAssistantApi;
+  /** Stream gateway (connections/open + WebSocket) and robot reply paths. */
+  readonly gateway: FakeStreamGateway;
+  readonly robot: FakeRobotApi;
   close(): Promise<void>;
 }
 
@@ -22,6 +27,12 @@ export async function startFakeDingTalk(options: FakeDingTalkOptions = {}): Prom
   const server = new FakeHttpServer();
   const tokens = new FakeTokenApi(server, options.token);
   const assistant = new FakeAssistantApi(server, { ...options.assistant, tokens });
+  const gateway = new FakeStreamGateway(server, { appKey: tokens.appKey, appSecret: tokens.appSecret });
+  const robot = new FakeRobotApi(server, { robotCode: tokens.appKey, checkAuth: (r) => tokens.checkAuth(r) });
   const baseUrl = await server.listen();
-  return { server, baseUrl, tokens, assistant, close: () => server.close() };
+  const close = async () => {
+    await gateway.close();
+    await server.close();
+  };
+  return { server, baseUrl, tokens, assistant, gateway, robot, close };
 }

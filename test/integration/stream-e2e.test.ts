@@ -1,0 +1,62 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createDingTalkAssistantBackend } from '../../src/dingtalk/assistant/dingtalk-assistant-backend.js';
+import { createDingTalkApi } from '../../src/dingtalk/dingtalk-http-client.js';
+import { createStreamTransport } from '../../src/dingtalk/stream/stream-transport.js';
+import { ConversationEngine } from '../../src/engine/conversation-engine.js';
+import { openStorage } from '../../src/storage/open-storage.js';
+import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
+import { captureLogger } from '../helpers/capture-logs.js';
+import { waitFor } from '../helpers/stream-harness.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('Done when: Stream socket → ack → real engine + DingTalk assistant backend → sessionWebhook', () => {
+  it('answers a pushed group message with the assistant, acked before the reply', async () => {
+    const fake = await startFakeDingTalk();
+    cleanups.push(() => fake.close());
+    const config = loadConfig({
+      DING_APP_KEY: fake.tokens.appKey,
+      DING_APP_SECRET: fake.tokens.appSecret,
+      AI_ASSISTANT_ID: fake.assistant.assistantId,
+      DINGTALK_API_BASE: fake.baseUrl,
+      SESSION_STORAGE: `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'e2e-')), 'bot.sqlite')}`,
+      THINKING_NOTICE_SECONDS: '0',
+    });
+    const { logger, redactor, lines } = captureLogger();
+    redactor.add(config.dingtalk.appSecret);
+    const storage = await openStorage({ url: config.sessions.storage, ledgerTtlMs: 3_600_000, logger });
+    cleanups.push(() => storage.close());
+    const api = createDingTalkApi({ config, logger, redactor });
+    cleanups.push(() => api.close());
+    const engine = new ConversationEngine({
+      backend: createDingTalkAssistantBackend({ api, config, logger }),
+      sessions: storage.sessions,
+      logger,
+      sessionTtlMs: config.sessions.ttlMs,
+      answerTimeoutMs: config.assistant.answerTimeoutMs,
+      queueLimit: config.chat.queueLimit,
+      maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+    });
+    const transport = createStreamTransport({ config, engine, ledger: storage.ledger, api, logger, redactor });
+    cleanups.push(() => transport.stop());
+    await transport.start();
+    await waitFor(() => transport.status().state === 'connected');
+
+    const messageId = fake.gateway.push(
+      fake.robot.robotMessage({ conversationId: 'cidClass', group: true, staffId: 'stu7', text: ' 牛顿第一定律是什么？' }),
+    );
+    await waitFor(() => fake.robot.replies.length === 1, 15_000, 'the answer');
+    const reply = fake.robot.replies[0]!;
+    expect(reply).toMatchObject({ via: 'webhook', conversationId: 'cidClass', atUserIds: ['stu7'] });
+    expect(reply.text).toBe('答：牛顿第一定律是什么？\n\n@stu7');
+    expect(fake.gateway.ackFor(messageId)!.seq).toBeLessThan(reply.seq);
+    expect(lines.join('\n')).not.toContain(config.dingtalk.appSecret);
+  });
+});
