@@ -133,7 +133,7 @@ export class FakeAssistantApi {
     this.on(server, 'GET', `${base}/:threadId`, 'retrieveThread', (req) => this.retrieveThread(req));
     this.on(server, 'POST', `${base}/:threadId/messages`, 'addMessage', (req) => this.addMessage(req));
     this.on(server, 'GET', `${base}/:threadId/messages`, 'listMessages', (req) => this.listMessages(req));
-    this.on(server, 'POST', `${base}/:threadId/runs`, 'createRun', (req, res) => this.createRun(req, res));
+    this.on(server, 'POST', `${base}/:threadId/runs`, 'createRun', (req, res, dropped) => this.createRun(req, res, dropped));
     this.on(server, 'GET', `${base}/:threadId/runs/:runId`, 'retrieveRun', (req) => this.retrieveRun(req));
     this.on(server, 'GET', `${base}/:threadId/runs`, 'listRuns', (req) => this.listRuns(req));
   }
@@ -186,7 +186,11 @@ export class FakeAssistantApi {
     method: string,
     path: string,
     endpoint: FakeEndpoint,
-    handler: (req: FakeRequest, res: http.ServerResponse) => FakeResponse | undefined | Promise<FakeResponse | undefined>,
+    handler: (
+      req: FakeRequest,
+      res: http.ServerResponse,
+      dropped: boolean,
+    ) => FakeResponse | undefined | Promise<FakeResponse | undefined>,
   ): void {
     server.route(method, path, async (req, res) => {
       this.calls[endpoint]++;
@@ -195,7 +199,7 @@ export class FakeAssistantApi {
       const failure = take(this.failures, endpoint);
       if (failure) return dingError(failure.status, failure.code, failure.message);
       const drop = take(this.drops, endpoint);
-      const out = await handler(req, res);
+      const out = await handler(req, res, drop !== undefined);
       if (!drop) return out;
       if (drop.mode === 'reset') res.socket?.destroy();
       return undefined; // 'hang': the action happened, the answer never comes
@@ -244,7 +248,11 @@ export class FakeAssistantApi {
     return ok({ data: data.slice(0, page.limit), object: 'list' });
   }
 
-  private createRun(req: FakeRequest, res: http.ServerResponse): FakeResponse | undefined | Promise<undefined> {
+  private createRun(
+    req: FakeRequest,
+    res: http.ServerResponse,
+    dropped: boolean,
+  ): FakeResponse | undefined | Promise<undefined> {
     const thread = this.threads.get(req.params.threadId!);
     if (!thread) return threadMissing();
     const body = (req.body ?? {}) as { assistantId?: unknown; stream?: unknown };
@@ -254,7 +262,8 @@ export class FakeAssistantApi {
     if (thread.messages.at(-1)!.role !== 'user') return dingError(500, 'run.lastmessage.invalid', '最后一条消息不是用户消息');
     const run = this.newRun(thread, textOf(question.content));
     thread.runs.push(run);
-    if (body.stream === true) return this.streamRun(thread, run, res);
+    // A dropped answer: the run exists and goes on, but no stream event ever reaches the client.
+    if (body.stream === true) return dropped ? undefined : this.streamRun(thread, run, res);
     return ok(runWire(run, this.statusOf(thread, run)));
   }
 
