@@ -152,6 +152,41 @@ describe('Stream transport: receive, ack, answer', () => {
     expect(body).toBe(paragraphs.join('\n\n'));
   });
 
+  it('keeps parts of an emoji- and quote-heavy answer under the byte limits, by webhook and by OpenAPI', async () => {
+    const h = await harness();
+    const answer = Array.from({ length: 40 }, (_, i) => `"引用${i}" 😀\\ `.repeat(60)).join('\n');
+    h.backend.answer = () => answer;
+    const lastPartOf = (id: string) => () => h.robot.repliesTo(id).some((r) => /\((\d+)\/\1\)$/.test(r.text));
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidW', text: 'q' }));
+    await waitFor(lastPartOf('cidW'));
+    const late = h.robot.robotMessage({ conversationId: 'cidO', group: true, staffId: 's3', text: 'q' });
+    h.robot.expireWebhooks();
+    h.gateway.push(late);
+    await waitFor(lastPartOf('cidO'));
+    for (const id of ['cidW', 'cidO']) {
+      const parts = h.robot.repliesTo(id);
+      expect(parts.length).toBeGreaterThan(1);
+      expect(parts.every((p) => p.via === (id === 'cidW' ? 'webhook' : 'group-send'))).toBe(true);
+      const joined = parts.map((p) => p.text.replace(/\n\n\(\d+\/\d+\)$/, '')).join('');
+      expect(joined.replace(/\s/g, '')).toBe(answer.replace(/\s/g, ''));
+    }
+  });
+
+  it('drops stale messages, refuses groups and users not allowed, and slows down a flooding sender', async () => {
+    const h = await harness({ env: { ALLOWED_GROUPS: 'cidYes', USER_RATE_LIMIT: '2/minute', MESSAGE_MAX_AGE_MINUTES: '1' } });
+    const stale = h.gateway.push(h.robot.robotMessage({ conversationId: 'cidOld', text: 'old', createAt: Date.now() - 120_000 }));
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidNo', group: true, staffId: 'x1', text: 'hi' }));
+    await replyCount(h, 1);
+    expect(h.gateway.ackFor(stale)).toBeDefined();
+    expect(h.robot.replies[0]).toMatchObject({ conversationId: 'cidNo', text: `${CHAT_TEXTS.notEnabled}\n\n@x1` });
+    for (const q of ['1', '2', '3', '4']) h.gateway.push(h.robot.robotMessage({ conversationId: 'cidYes', group: true, staffId: 'x2', text: q }));
+    await replyCount(h, 4);
+    await sleep(300);
+    expect(h.robot.repliesTo('cidYes').map((r) => r.text.split('\n\n@')[0])).toEqual(['answer 1: 1', 'answer 2: 2', CHAT_TEXTS.slowDown]);
+    expect(h.robot.repliesTo('cidOld')).toHaveLength(0);
+    expect(await h.storage.ledger.pending()).toHaveLength(0);
+  });
+
   it('answers one conversation in order while other conversations run in parallel', async () => {
     const h = await harness();
     h.backend.delayMs = 300;
@@ -246,7 +281,7 @@ describe('Stream transport: connection trouble', () => {
     await h.restart(); // the pending question is answered by the new process
     await replyCount(h, 2);
     expect(h.robot.repliesTo('cidS2')).toHaveLength(1);
-    expect(await h.storage.ledger.pending()).toHaveLength(0);
+    await waitFor(async () => (await h.storage.ledger.pending()).length === 0);
   });
 
   it('stays disabled with STREAM_ENABLED=false', async () => {

@@ -51,6 +51,8 @@ describe('parseRobotMessage', () => {
   it('reads richText without the @BotName, audio recognition, and marks other types unsupported', () => {
     const rich = parse({ msgtype: 'richText', content: { richText: [{ text: '@物理助手' }, { text: ' 解释\n' }, { type: 'picture', downloadCode: 'd' }, { text: '这个' }] } });
     expect(rich.ok && rich.message.content).toEqual({ kind: 'text', text: '解释\n这个' });
+    const onlyPicture = parse({ msgtype: 'richText', content: { richText: [{ text: '@物理助手 ' }, { type: 'picture', downloadCode: 'd' }] } });
+    expect(onlyPicture.ok && onlyPicture.message.content).toEqual({ kind: 'unsupported', type: 'picture' });
     const audio = parse({ msgtype: 'audio', content: { recognition: '明天考试吗', duration: 2 } });
     expect(audio.ok && audio.message.content).toEqual({ kind: 'text', text: '明天考试吗', fromVoice: true });
     for (const t of ['picture', 'file', 'video', 'unknownMsgType', 'markdown']) {

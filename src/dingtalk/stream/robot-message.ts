@@ -67,8 +67,11 @@ function readContent(p: RobotPayload, inGroup: boolean): ChatContent {
     case 'text':
       // In groups DingTalk removes the @bot but leaves the whitespace before the question.
       return { kind: 'text', text: (str(p.text?.content) ?? '').replace(/^\s+/, '') };
-    case 'richText':
-      return { kind: 'text', text: richText(p.content?.richText, inGroup) };
+    case 'richText': {
+      const text = richText(p.content?.richText, inGroup);
+      // Only pictures (and the @): say pictures are not supported rather than "type a question".
+      return text.trim() === '' && hasPicture(p.content?.richText) ? { kind: 'unsupported', type: 'picture' } : { kind: 'text', text };
+    }
     case 'audio':
       return { kind: 'text', text: str(p.content?.recognition) ?? '', fromVoice: true };
     default:
@@ -85,6 +88,10 @@ function richText(parts: unknown, inGroup: boolean): string {
     .join('');
   const trimmed = text.replace(/^\s+/, '');
   return inGroup ? trimmed.replace(/^@\S+/, '').replace(/^\s+/, '') : trimmed;
+}
+
+function hasPicture(parts: unknown): boolean {
+  return Array.isArray(parts) && parts.some((part) => (part as { type?: unknown } | null)?.type === 'picture');
 }
 
 function str(v: unknown): string | undefined {
