@@ -210,7 +210,9 @@ export class StreamClient extends DWClient {
   override onCallback(frame: StreamFrame): void {
     const link = this.receiving;
     const { messageId } = frame.headers;
-    const ack = () => (link?.send(ackFrame(messageId, { response: null })) || this.link?.send(ackFrame(messageId, { response: null }))) ?? false;
+    const text = ackFrame(messageId, { response: null });
+    // Prefer the socket the frame came from; if it died meanwhile, the current one will do.
+    const ack = () => link?.send(text) === true || this.link?.send(text) === true;
     const result = this.opts.onCallback(frame, ack);
     if (result instanceof Promise) {
       result.catch((err: unknown) =>

@@ -6,7 +6,10 @@ export interface LivenessOptions {
   readonly pingIntervalMs: number;
   /** A ping without pong for this long means the socket is dead (half-open). */
   readonly pongTimeoutMs: number;
-  /** No frame at all for this long means the socket is a zombie (answers pings, delivers nothing). */
+  /**
+   * No frame (nor server ping) for this long means the socket is a zombie: it answers our
+   * pings but delivers nothing.
+   */
   readonly idleTimeoutMs: number;
 }
 
@@ -106,6 +109,10 @@ export class StreamLink {
       this.lastFrameAt = Date.now();
       if (isBinary) return;
       options.onText(this, Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString());
+    });
+    // The server pinging us shows its side of this connection is alive too.
+    ws.on('ping', () => {
+      this.lastFrameAt = Date.now();
     });
     ws.on('pong', () => {
       clearTimeout(this.pongTimer);
