@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { createDingTalkAssistantBackend } from './dingtalk/assistant/dingtalk-assistant-backend.js';
 import type { DingTalkApi } from './dingtalk/dingtalk-api.js';
 import { createDingTalkApi } from './dingtalk/dingtalk-http-client.js';
+import { createStreamTransport, type StreamTransport } from './dingtalk/stream/stream-transport.js';
 import { ConversationEngine } from './engine/conversation-engine.js';
 import { buildHttpApp } from './http/http-app.js';
 import type { Logger, SecretRedactor } from './logger.js';
@@ -25,6 +26,7 @@ export interface App {
   readonly url: string;
   readonly engine: ConversationEngine;
   readonly storage: Storage;
+  readonly stream: StreamTransport;
 }
 
 const SWEEP_INTERVAL_MS = 60 * 60_000;
@@ -50,11 +52,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     queueLimit: config.chat.queueLimit,
     maxConcurrentRuns: config.assistant.maxConcurrentRuns,
   });
+  const stream = createStreamTransport({ config, engine, ledger: storage.ledger, api, logger, redactor });
   const http = await buildHttpApp({
     config,
     engine,
     logger,
-    health: { storageReachable: () => storage.ping() },
+    health: { storageReachable: () => storage.ping(), stream: () => streamHealth(stream) },
   });
 
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -63,7 +66,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   const stop = async () => {
     clearInterval(sweepTimer);
-    // Stop intake first; in-flight requests finish (bounded) before the store closes.
+    // Stop intake first (the Stream socket, then HTTP); in-flight work finishes (bounded) or
+    // stays pending in the ledger, and only then does the store close.
+    await stream.stop().catch((err) => logger.warn('stream stop failed', { err: String(err) }));
     await Promise.race([
       Promise.allSettled([http.close(), engine.drain()]),
       new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref()),
@@ -75,6 +80,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   return {
     engine,
     storage,
+    stream,
     get url() {
       return url;
     },
@@ -86,10 +92,20 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         storage.sweep().catch((err) => logger.warn('storage sweep failed', { err: String(err) }));
       }, SWEEP_INTERVAL_MS).unref();
       logger.info('http api listening', { url, assistant: backend.name });
+      await stream.start();
     },
     stop() {
       stopping ??= stop();
       return stopping;
     },
+  };
+}
+
+function streamHealth(stream: StreamTransport): Record<string, unknown> {
+  const status = stream.status();
+  return {
+    state: status.state,
+    lastFrameAt: status.lastFrameAt ? new Date(status.lastFrameAt).toISOString() : null,
+    reconnects: status.reconnects,
   };
 }

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
+import { spawnService, tempStorageUrl } from '../helpers/service-process.js';
+
+describe('the service as a process', () => {
+  it('refuses to start with a bad configuration: one message naming every problem, exit 1, no stack', async () => {
+    const svc = await spawnService({ PORT: 'eighty', SESSION_STORAGE: tempStorageUrl() }, { waitReady: false });
+    const code = await svc.exited;
+    expect(code).toBe(1);
+    const text = svc.stderr.join('\n');
+    for (const name of ['DING_APP_KEY', 'DING_APP_SECRET', 'AI_ASSISTANT_ID', 'PORT']) expect(text).toContain(name);
+    expect(text).not.toMatch(/\n\s+at /);
+  }, 30_000);
+});
+
+describe('the service end to end against a fake DingTalk', () => {
+  it('answers /assistant/ask, continues the thread, stops gracefully, and keeps the session after a restart', async () => {
+    const fake = await startFakeDingTalk({ assistant: { runDurationMs: 50 } });
+    const env = {
+      DING_APP_KEY: fake.tokens.appKey,
+      DING_APP_SECRET: fake.tokens.appSecret,
+      AI_ASSISTANT_ID: fake.assistant.assistantId,
+      DINGTALK_API_BASE: fake.baseUrl,
+      SESSION_STORAGE: tempStorageUrl(),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      STREAM_ENABLED: 'false',
+    };
+    const ask = async (url: string, body: unknown) => {
+      const res = await fetch(`${url}/assistant/ask`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as { code: number; answer: string; sessionId: string } };
+    };
+    try {
+      const first = await spawnService(env);
+      const a1 = await ask(first.url, { question: '什么是光合作用？' });
+      expect(a1.status).toBe(200);
+      expect(a1.body.code).toBe(0);
+      const a2 = await ask(first.url, { question: 'And respiration?', sessionId: a1.body.sessionId });
+      expect(a2.body.sessionId).toBe(a1.body.sessionId);
+      expect(fake.assistant.threads.size).toBe(1);
+      expect(await first.stop('SIGTERM')).toBe(0);
+      expect(first.stdout.join('\n')).toContain('"message":"stopped"');
+
+      const second = await spawnService(env);
+      const a3 = await ask(second.url, { question: 'after restart', sessionId: a1.body.sessionId });
+      expect(a3.body.sessionId).toBe(a1.body.sessionId);
+      expect(fake.assistant.threads.size).toBe(1);
+      const [thread] = [...fake.assistant.threads.keys()];
+      expect(fake.assistant.userMessages(thread!)).toEqual(['什么是光合作用？', 'And respiration?', 'after restart']);
+      expect(await second.stop('SIGINT')).toBe(0);
+      const logs = [...first.stdout, ...second.stdout].join('\n');
+      expect(logs).not.toContain(fake.tokens.appSecret);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
+});
