@@ -30,6 +30,11 @@ export interface CallOptions {
 export interface AskInput extends CallOptions {
   readonly threadId: string;
   readonly text: string;
+  /**
+   * The text already reached the thread (a crash came between adding it and starting the
+   * run): start the run without adding it again.
+   */
+  readonly messageAlreadyAdded?: boolean;
   readonly onProgress?: (checkpoint: RunCheckpoint) => void | Promise<void>;
 }
 

@@ -36,6 +36,7 @@ export async function answerQuestion(input: AnswerInput): Promise<string> {
     const result = await engine.ask({
       key,
       text,
+      requestId: message.id,
       signal,
       logContext: { msgId: message.id, transport: 'dingtalk-stream' },
       onStart: () => notice.arm(),

@@ -1,4 +1,4 @@
-import type { AssistantBackend, RunCheckpoint } from '../assistant/assistant-backend.js';
+import type { AssistantBackend, BackendAnswer, CallOptions, RunCheckpoint } from '../assistant/assistant-backend.js';
 import { AssistantError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SessionRecord, SessionStore } from '../storage/session-store.js';
@@ -77,7 +77,11 @@ export class ConversationEngine implements ConversationService {
 
   private async answer(turn: Turn): Promise<AskResult> {
     const started = this.now();
-    let { threadId, newThread } = await this.openThread(turn);
+    const session = await this.options.sessions.get(turn.request.key);
+    const resumed = session ? await this.resumeSameQuestion(turn, session) : undefined;
+    if (resumed) return this.finish(turn, session!.threadId, false, resumed, started);
+
+    let { threadId, newThread } = await this.openThread(turn, session);
     try {
       const result = await this.askInThread(turn, threadId);
       return this.finish(turn, threadId, newThread, result, started);
@@ -96,9 +100,30 @@ export class ConversationEngine implements ConversationService {
     }
   }
 
-  /** The conversation's live thread, after settling any run a timed-out question left behind. */
-  private async openThread(turn: Turn): Promise<{ threadId: string; newThread: boolean }> {
-    const session = await this.options.sessions.get(turn.request.key);
+  /**
+   * The same question (same requestId) was already sent before a crash or timeout: read the run
+   * it started, or start the run for the message it added, so the assistant sees it once.
+   */
+  private async resumeSameQuestion(turn: Turn, session: SessionRecord): Promise<BackendAnswer | undefined> {
+    const { requestId } = turn.request;
+    if (!requestId || session.pendingRequestId !== requestId) return undefined;
+    const { threadId, pendingRunId } = session;
+    turn.log.info('resuming a question that already reached the assistant', { threadId, runId: pendingRunId });
+    try {
+      if (pendingRunId) {
+        return await this.options.backend.resume({ ...this.callOptions(turn), threadId, runId: pendingRunId });
+      }
+      if (session.pendingMessageAdded) {
+        return await this.askInThread(turn, threadId, { messageAlreadyAdded: true });
+      }
+      return undefined;
+    } catch (err) {
+      throw await this.fail(turn, threadId, err);
+    }
+  }
+
+  /** The conversation's live thread, after settling any run an earlier question left behind. */
+  private async openThread(turn: Turn, session: SessionRecord | undefined): Promise<{ threadId: string; newThread: boolean }> {
     if (session && (await this.settlePendingRun(turn, session))) {
       return { threadId: session.threadId, newThread: false };
     }
@@ -114,11 +139,10 @@ export class ConversationEngine implements ConversationService {
     const budget = Math.min((turn.deadline - this.now()) / 3, 10_000);
     try {
       await this.options.backend.resume({
+        ...this.callOptions(turn),
+        deadline: this.now() + Math.max(budget, 0),
         threadId: session.threadId,
         runId: session.pendingRunId,
-        deadline: this.now() + Math.max(budget, 0),
-        signal: turn.request.signal,
-        logContext: { conversationKey: turn.request.key },
       });
       turn.log.info('an earlier run finished before this question', { runId: session.pendingRunId });
       return true;
@@ -135,28 +159,38 @@ export class ConversationEngine implements ConversationService {
   }
 
   private async createThread(turn: Turn): Promise<string> {
-    const threadId = await this.options.backend.createThread({
-      deadline: turn.deadline,
-      signal: turn.request.signal,
-      logContext: { conversationKey: turn.request.key },
-    });
+    const threadId = await this.options.backend.createThread(this.callOptions(turn));
     await this.save(turn.request.key, { threadId, lastActiveAt: this.now() });
     return threadId;
   }
 
-  private askInThread(turn: Turn, threadId: string) {
+  /** Asks, recording each step upstream so a crash or timeout can resume instead of repeating. */
+  private askInThread(turn: Turn, threadId: string, extra: { messageAlreadyAdded?: boolean } = {}) {
     const { request } = turn;
+    const pendingRequestId = request.requestId;
     return this.options.backend.ask({
+      ...this.callOptions(turn),
+      ...extra,
       threadId,
       text: request.text,
+      onProgress: (checkpoint: RunCheckpoint) =>
+        this.save(request.key, {
+          threadId,
+          lastActiveAt: this.now(),
+          pendingRequestId,
+          pendingMessageAdded: true,
+          pendingRunId: checkpoint.step === 'run-started' ? checkpoint.runId : undefined,
+        }),
+    });
+  }
+
+  private callOptions(turn: Turn): CallOptions {
+    const { request } = turn;
+    return {
       deadline: turn.deadline,
       signal: request.signal,
       logContext: { conversationKey: request.key, ...request.logContext },
-      onProgress: (checkpoint: RunCheckpoint) =>
-        checkpoint.step === 'run-started'
-          ? this.save(request.key, { threadId, lastActiveAt: this.now(), pendingRunId: checkpoint.runId })
-          : undefined,
-    });
+    };
   }
 
   private async finish(

@@ -10,6 +10,11 @@ export interface AskRequest {
    * question's turn starts (time spent queued behind earlier questions does not count).
    */
   readonly deadline?: number;
+  /**
+   * Identifies this question across process restarts (chat: the message id). Asking again with
+   * the same id after a crash resumes the recorded run instead of asking the assistant twice.
+   */
+  readonly requestId?: string;
   /** Aborted on shutdown. */
   readonly signal?: AbortSignal;
   /** Fields added to every log line about this question (msgId, sessionId...). */

@@ -53,7 +53,8 @@ function isSessionRecord(v: unknown): v is SessionRecord {
     typeof r.threadId === 'string' &&
     r.threadId.length > 0 &&
     typeof r.lastActiveAt === 'number' &&
-    (r.pendingRunId === undefined || typeof r.pendingRunId === 'string')
+    (r.pendingRunId === undefined || typeof r.pendingRunId === 'string') &&
+    (r.pendingRequestId === undefined || typeof r.pendingRequestId === 'string')
   );
 }
 

@@ -28,10 +28,13 @@ export interface StorageOptions {
 
 /** Opens the store named by SESSION_STORAGE; sessions and the ledger live in separate tables. */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
-  const { sessionsKeyv, ledgerKeyv } = createKeyvs(options.url);
-  for (const k of [sessionsKeyv, ledgerKeyv]) {
-    k.on('error', (err: unknown) => options.logger.error('storage error', { err: String(err) }));
-  }
+  const open = keyvFactory(options.url);
+  const onError = (err: unknown) => options.logger.error('storage error', { err: String(err) });
+  // One table at a time: switching a new file to WAL needs it to itself.
+  const sessionsKeyv = open('sessions').on('error', onError);
+  await tuneOrFail(sessionsKeyv, options.url);
+  const ledgerKeyv = open('ledger').on('error', onError);
+  await tuneOrFail(ledgerKeyv, options.url);
   const storage: Storage = {
     sessions: new KeyvSessionStore(sessionsKeyv, options.logger),
     ledger: new KeyvMessageLedger(ledgerKeyv, options.ledgerTtlMs),
@@ -59,22 +62,41 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   return storage;
 }
 
-function createKeyvs(url: string): { sessionsKeyv: Keyv; ledgerKeyv: Keyv } {
-  if (url === 'memory://' || url === 'memory') {
-    return { sessionsKeyv: new Keyv({ throwOnErrors: true }), ledgerKeyv: new Keyv({ throwOnErrors: true }) };
-  }
+/** Returns a function opening one table (and keyv namespace) of the store named by `url`. */
+function keyvFactory(url: string): (table: string) => Keyv {
+  if (url === 'memory://' || url === 'memory') return () => new Keyv({ throwOnErrors: true });
   const match = /^sqlite:\/\/(.+)$/.exec(url);
   if (!match) throw new StorageError(`SESSION_STORAGE must be sqlite://<file> or memory://, got ${url}`);
   const file = match[1]!;
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const open = (table: string, namespace: string) =>
+  return (table) =>
     new Keyv({
       store: new KeyvSqlite({ uri: `sqlite://${file}`, table, busyTimeout: 5000, iterationLimit: 500 }),
-      namespace,
+      namespace: table,
       // Keyv swallows store errors by default; a broken disk must surface as a 503, not a miss.
       throwOnErrors: true,
     });
-  return { sessionsKeyv: open('sessions', 'sessions'), ledgerKeyv: open('ledger', 'ledger') };
+}
+
+async function tuneOrFail(keyv: Keyv, url: string): Promise<void> {
+  try {
+    await tuneSqlite(keyv);
+  } catch (err) {
+    await keyv.disconnect().catch(() => undefined);
+    throw new StorageError(`cannot open session storage ${url}: ${String(err)}`, { cause: err });
+  }
+}
+
+/**
+ * WAL lets reads run beside a write and makes each commit one sequential append; with
+ * synchronous=NORMAL a commit survives a process crash (kill -9), only a power cut may lose
+ * the last commits. Three small writes per answer stay well under a millisecond each.
+ */
+async function tuneSqlite(keyv: Keyv): Promise<void> {
+  const store = keyv.store as { query?: (sql: string) => Promise<unknown> };
+  if (typeof store.query !== 'function') return; // memory://
+  await store.query('PRAGMA journal_mode=WAL');
+  await store.query('PRAGMA synchronous=NORMAL');
 }
 
 async function sweepExpired(keyv: Keyv): Promise<number> {

@@ -11,6 +11,13 @@ export interface SessionRecord {
    * one is still active.
    */
   readonly pendingRunId?: string;
+  /**
+   * The question (by the transport's request id, e.g. a chat msgId) whose steps are recorded
+   * below, so a retry of the same question after a crash resumes instead of asking again.
+   */
+  readonly pendingRequestId?: string;
+  /** The pending question's text is already in the thread. */
+  readonly pendingMessageAdded?: boolean;
 }
 
 /** Sessions by conversation key; records expire `ttlMs` after their last write. */

@@ -16,6 +16,8 @@ export class ScriptedBackend implements AssistantBackend {
   failures: AssistantError[] = [];
   /** Runs whose answer never arrives (the ask times out at its deadline). */
   hangNext = 0;
+  /** The next ask adds its message, then "crashes" before starting the run. */
+  crashAfterMessageNext = 0;
   answer: (text: string, history: string[]) => string = (text, history) => `answer ${history.length}: ${text}`;
   private runSeq = 0;
   private threadSeq = 0;
@@ -30,7 +32,12 @@ export class ScriptedBackend implements AssistantBackend {
   }
 
   async ask(input: AskInput): Promise<BackendAnswer> {
-    this.calls.push({ op: 'ask', threadId: input.threadId, text: input.text, at: Date.now() });
+    this.calls.push({
+      op: input.messageAlreadyAdded ? 'ask-without-message' : 'ask',
+      threadId: input.threadId,
+      text: input.text,
+      at: Date.now(),
+    });
     const history = this.threads.get(input.threadId);
     if (!history) throw new AssistantError('thread_missing', 'no such thread', { upstreamCode: 'thread.not.exist' });
     const failure = this.failures.shift();
@@ -38,8 +45,14 @@ export class ScriptedBackend implements AssistantBackend {
     if (this.activeRuns.size > 0 && [...this.activeRuns].some((r) => r.startsWith(input.threadId))) {
       throw new AssistantError('rejected', 'a run is still active', { upstreamCode: 'run.lastmessage.invalid' });
     }
-    history.push(input.text);
-    await input.onProgress?.({ step: 'message-added' });
+    if (!input.messageAlreadyAdded) {
+      history.push(input.text);
+      await input.onProgress?.({ step: 'message-added' });
+    }
+    if (this.crashAfterMessageNext > 0) {
+      this.crashAfterMessageNext--;
+      throw new AssistantError('cancelled', 'process stopped before the run started');
+    }
     const runId = `${input.threadId}/run_${++this.runSeq}`;
     this.activeRuns.add(runId);
     await input.onProgress?.({ step: 'run-started', runId });
@@ -61,7 +74,7 @@ export class ScriptedBackend implements AssistantBackend {
 
   async resume(input: ResumeInput): Promise<BackendAnswer> {
     this.calls.push({ op: 'resume', threadId: input.threadId, at: Date.now() });
-    if (!this.activeRuns.has(input.runId)) return { answer: '(earlier answer)', runId: input.runId };
+    if (!this.activeRuns.has(input.runId)) return { answer: `(answer of ${input.runId})`, runId: input.runId };
     await sleep(Math.max(0, input.deadline - Date.now()));
     throw new AssistantError('timeout', 'earlier run still active');
   }

@@ -187,6 +187,31 @@ describe('ConversationEngine', () => {
     expect(next.answer).toBe('answer 1: next');
   });
 
+  it('asked again after a crash with the same requestId, reads the run already started instead of asking twice', async () => {
+    const { engine, backend } = await setup({ answerTimeoutMs: 300 });
+    await engine.ask({ key: alice, text: 'one', requestId: 'msg-1' });
+    backend.hangNext = 1; // the process "dies" while the run is in flight
+    await expect(engine.ask({ key: alice, text: 'two', requestId: 'msg-2' })).rejects.toMatchObject({ kind: 'timeout' });
+    backend.finishAll();
+    const again = await engine.ask({ key: alice, text: 'two', requestId: 'msg-2' });
+    expect(again.answer).toMatch(/^\(answer of thread_1\/run_2\)$/);
+    expect(backend.threads.get('thread_1')).toEqual(['one', 'two']);
+    expect(backend.count('ask')).toBe(2);
+  });
+
+  it('after a crash between adding the message and starting the run, starts the run without re-adding', async () => {
+    const { engine, backend } = await setup();
+    backend.crashAfterMessageNext = 1;
+    await expect(engine.ask({ key: alice, text: 'one', requestId: 'msg-1' })).rejects.toMatchObject({ kind: 'cancelled' });
+    const again = await engine.ask({ key: alice, text: 'one', requestId: 'msg-1' });
+    expect(again.answer).toBe('answer 1: one');
+    expect(backend.threads.get(again.threadId)).toEqual(['one']);
+    expect(backend.count('ask-without-message')).toBe(1);
+    // a different question afterwards is asked normally
+    const next = await engine.ask({ key: alice, text: 'two', requestId: 'msg-2' });
+    expect(backend.threads.get(next.threadId)).toEqual(['one', 'two']);
+  });
+
   it('reset starts a new thread on the next question', async () => {
     const { engine } = await setup();
     const first = await engine.ask({ key: alice, text: 'one' });

@@ -74,13 +74,20 @@ describe('POST /assistant/ask', () => {
 
   it('answers concurrent questions of one session in order', async () => {
     const backend = new ScriptedBackend();
-    backend.delayMs = 20;
     const h = await start({}, backend);
     const first = await h.ask({ question: 'q0' });
+    backend.delayMs = 150;
     const qs = ['q1', 'q2', 'q3', 'q4'];
-    const answers = await Promise.all(qs.map((question) => h.ask({ question, sessionId: first.body.sessionId })));
+    // Sent 30 ms apart, so each arrives while the one before is still being answered.
+    const answers = await Promise.all(
+      qs.map(async (question, i) => {
+        await new Promise((r) => setTimeout(r, i * 30));
+        return h.ask({ question, sessionId: first.body.sessionId });
+      }),
+    );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect([...backend.threads.values()][0]).toEqual(['q0', ...qs]);
+    expect((backend as ScriptedBackend).maxConcurrent).toBe(1);
   });
 
   it.each([

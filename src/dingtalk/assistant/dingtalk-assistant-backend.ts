@@ -74,8 +74,10 @@ class DingTalkAssistantBackend implements AssistantBackend {
     let runId: string | undefined;
     try {
       assertQuestion(input.text);
-      const message = await addUserMessage(budget, log, input.threadId, input.text);
-      await report(log, input.onProgress, { step: 'message-added', messageId: message.id });
+      const message = input.messageAlreadyAdded ? {} : await addUserMessage(budget, log, input.threadId, input.text);
+      if (!input.messageAlreadyAdded) {
+        await report(log, input.onProgress, { step: 'message-added', messageId: message.id });
+      }
       const ctx = this.runContext(budget, log, input.threadId, message.createdAt ?? started - 60_000, async (id) => {
         runId = id;
         await report(log, input.onProgress, { step: 'run-started', runId: id });
