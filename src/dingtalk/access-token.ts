@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Logger, SecretRedactor } from '../logger.js';
 import { DingTalkNetworkError } from './dingtalk-api.js';
 import { toDingTalkApiError, toDingTalkNetworkError } from './dingtalk-http-errors.js';
+import { startCallDeadline } from './call-deadline.js';
 
 const TOKEN_PATH = '/v1.0/oauth2/accessToken';
 /** Refresh this long before expiry (or at half-life when the token lives less than twice this). */
@@ -78,23 +79,18 @@ export function createAccessTokenCache(deps: AccessTokenCacheDeps): AccessTokenC
 async function fetchToken(http: AxiosInstance, config: Config, now: () => number): Promise<Cached> {
   const { appKey, appSecret, timeoutMs } = config.dingtalk;
   const started = now();
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  const deadline = startCallDeadline(timeoutMs);
   let res;
   try {
     res = await http.post(
       TOKEN_PATH,
       { appKey, appSecret },
-      { signal: controller.signal, headers: { 'Content-Type': 'application/json' } },
+      { signal: deadline.signal, headers: { 'Content-Type': 'application/json' } },
     );
   } catch (err) {
-    throw toDingTalkNetworkError(err, timedOut, 'access token request failed');
+    throw toDingTalkNetworkError(err, deadline.timedOut(), 'access token request failed');
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
   if (res.status < 200 || res.status >= 300) {
     throw toDingTalkApiError(res.status, res.headers as Record<string, unknown>, res.data);

@@ -7,6 +7,7 @@ import type { Logger, SecretRedactor } from '../logger.js';
 import { createAccessTokenCache, type AccessTokenCache } from './access-token.js';
 import { DingTalkApiError, DingTalkNetworkError, type DingTalkApi, type DingTalkRequest } from './dingtalk-api.js';
 import { toDingTalkApiError, toDingTalkNetworkError } from './dingtalk-http-errors.js';
+import { startCallDeadline } from './call-deadline.js';
 
 export interface DingTalkApiDeps {
   readonly config: Config;
@@ -96,16 +97,7 @@ async function send(
   token: string,
   stream: boolean,
 ): Promise<AxiosResponse> {
-  const timeoutMs = req.timeoutMs ?? config.dingtalk.timeoutMs;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const onAbort = () => controller.abort();
-  req.signal?.addEventListener('abort', onAbort, { once: true });
-  if (req.signal?.aborted) controller.abort();
+  const deadline = startCallDeadline(req.timeoutMs ?? config.dingtalk.timeoutMs, req.signal);
   try {
     return await ax.request({
       method: req.method,
@@ -114,13 +106,12 @@ async function send(
       data: req.body,
       headers: { 'Content-Type': 'application/json', 'x-acs-dingtalk-access-token': token },
       responseType: stream ? 'stream' : 'json',
-      signal: controller.signal,
+      signal: deadline.signal,
     });
   } catch (err) {
-    throw toDingTalkNetworkError(err, timedOut, `${req.method} ${req.path} failed`);
+    throw toDingTalkNetworkError(err, deadline.timedOut(), `${req.method} ${req.path} failed`);
   } finally {
-    clearTimeout(timer);
-    req.signal?.removeEventListener('abort', onAbort);
+    deadline.clear();
   }
 }
 

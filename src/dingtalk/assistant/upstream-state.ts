@@ -14,18 +14,7 @@ export async function findAddedMessage(
   threadId: string,
   text: string,
 ): Promise<WireMessage | undefined> {
-  const list = await withRetry(
-    budget,
-    logger,
-    () =>
-      budget.request<WireList<WireMessage>>({
-        method: 'GET',
-        path: messagesPath(threadId),
-        query: { order: 'desc', limit: 1 },
-      }),
-    { what: 'check the newest message', idempotent: true },
-  );
-  const newest = list?.data?.[0];
+  const newest = await newestOf<WireMessage>(budget, logger, messagesPath(threadId), 'check the newest message');
   return newest?.role === 'user' && messageText(newest) === text ? newest : undefined;
 }
 
@@ -39,17 +28,17 @@ export async function findRunSince(
   threadId: string,
   sinceCreatedAt: number,
 ): Promise<WireRun | undefined> {
+  const newest = await newestOf<WireRun>(budget, logger, runsPath(threadId), 'check the newest run');
+  return newest?.id && (newest.createdAt ?? 0) >= sinceCreatedAt ? newest : undefined;
+}
+
+/** The newest item of a DingTalk list endpoint (messages or runs), one read call. */
+async function newestOf<T>(budget: CallBudget, logger: Logger, path: string, what: string): Promise<T | undefined> {
   const list = await withRetry(
     budget,
     logger,
-    () =>
-      budget.request<WireList<WireRun>>({
-        method: 'GET',
-        path: runsPath(threadId),
-        query: { order: 'desc', limit: 1 },
-      }),
-    { what: 'check the newest run', idempotent: true },
+    () => budget.request<WireList<T>>({ method: 'GET', path, query: { order: 'desc', limit: 1 } }),
+    { what, idempotent: true },
   );
-  const newest = list?.data?.[0];
-  return newest?.id && (newest.createdAt ?? 0) >= sinceCreatedAt ? newest : undefined;
+  return list?.data?.[0];
 }
