@@ -2,10 +2,9 @@ import type { AddressInfo } from 'node:net';
 import type { AssistantBackend } from './assistant/assistant-backend.js';
 import type { Config } from './config.js';
 import { createDingTalkAssistantBackend } from './dingtalk/assistant/dingtalk-assistant-backend.js';
-import type { DingTalkApi } from './dingtalk/dingtalk-api.js';
 import { createDingTalkApi } from './dingtalk/dingtalk-http-client.js';
 import { createStreamTransport, type StreamTransport } from './dingtalk/stream/stream-transport.js';
-import { ConversationEngine } from './engine/conversation-engine.js';
+import { ConversationEngine, engineLimits } from './engine/conversation-engine.js';
 import { buildHttpApp } from './http/http-app.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { openStorage, type Storage } from './storage/open-storage.js';
@@ -41,16 +40,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     ledgerTtlMs: Math.max(config.chat.messageMaxAgeMs * 3, 60 * 60_000),
     logger,
   });
-  const api: DingTalkApi = createDingTalkApi({ config, logger, redactor });
+  const api = createDingTalkApi({ config, logger, redactor });
   const backend = deps.backend ?? createDingTalkAssistantBackend({ api, config, logger });
   const engine = new ConversationEngine({
     backend,
     sessions: storage.sessions,
     logger,
-    sessionTtlMs: config.sessions.ttlMs,
-    answerTimeoutMs: config.assistant.answerTimeoutMs,
-    queueLimit: config.chat.queueLimit,
-    maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+    ...engineLimits(config),
   });
   const stream = createStreamTransport({ config, engine, ledger: storage.ledger, api, logger, redactor });
   const http = await buildHttpApp({
@@ -74,6 +70,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref()),
     ]);
     await storage.close();
+    api.close();
     logger.info('stopped');
   };
 

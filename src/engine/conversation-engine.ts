@@ -1,4 +1,5 @@
 import type { AssistantBackend, BackendAnswer, CallOptions, RunCheckpoint } from '../assistant/assistant-backend.js';
+import type { Config } from '../config.js';
 import { AssistantError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SessionRecord, SessionStore } from '../storage/session-store.js';
@@ -20,6 +21,18 @@ export interface EngineOptions {
   /** Runs in flight across all conversations (MAX_CONCURRENT_RUNS). */
   readonly maxConcurrentRuns: number;
   readonly now?: () => number;
+}
+
+/** The engine's limits as configured (SESSION_TTL_MINUTES, ANSWER_TIMEOUT_SECONDS, ...). */
+export function engineLimits(
+  config: Config,
+): Pick<EngineOptions, 'sessionTtlMs' | 'answerTimeoutMs' | 'queueLimit' | 'maxConcurrentRuns'> {
+  return {
+    sessionTtlMs: config.sessions.ttlMs,
+    answerTimeoutMs: config.assistant.answerTimeoutMs,
+    queueLimit: config.chat.queueLimit,
+    maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+  };
 }
 
 interface Turn {

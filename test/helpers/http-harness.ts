@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AssistantBackend } from '../../src/assistant/assistant-backend.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { ConversationEngine } from '../../src/engine/conversation-engine.js';
+import { ConversationEngine, engineLimits } from '../../src/engine/conversation-engine.js';
 import { buildHttpApp } from '../../src/http/http-app.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';
 import { captureLogger, type CapturedLogs } from './capture-logs.js';
@@ -45,10 +45,7 @@ export async function startHttpHarness(
     backend,
     sessions: storage.sessions,
     logger: logs.logger,
-    sessionTtlMs: config.sessions.ttlMs,
-    answerTimeoutMs: config.assistant.answerTimeoutMs,
-    queueLimit: config.chat.queueLimit,
-    maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+    ...engineLimits(config),
   });
   const app = await buildHttpApp({ config, engine, logger: logs.logger, health: { storageReachable: () => storage.ping() } });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDingTalkApi, type DingTalkHttpClient } from '../../src/dingtalk/dingtalk-http-client.js';
 import { createStreamTransport, type StreamTransport, type StreamTuning } from '../../src/dingtalk/stream/stream-transport.js';
-import { ConversationEngine } from '../../src/engine/conversation-engine.js';
+import { ConversationEngine, engineLimits } from '../../src/engine/conversation-engine.js';
 import type { ConversationService } from '../../src/engine/types.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';
 import { FakeHttpServer } from '../fakes/fake-http-server.js';
@@ -74,10 +74,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
         backend,
         sessions: storage.sessions,
         logger: logs.logger,
-        sessionTtlMs: config.sessions.ttlMs,
-        answerTimeoutMs: config.assistant.answerTimeoutMs,
-        queueLimit: config.chat.queueLimit,
-        maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+        ...engineLimits(config),
       });
     api = createDingTalkApi({ config, logger: logs.logger, redactor: logs.redactor });
     const transport = createStreamTransport({

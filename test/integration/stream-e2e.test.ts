@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { createDingTalkAssistantBackend } from '../../src/dingtalk/assistant/dingtalk-assistant-backend.js';
 import { createDingTalkApi } from '../../src/dingtalk/dingtalk-http-client.js';
 import { createStreamTransport } from '../../src/dingtalk/stream/stream-transport.js';
-import { ConversationEngine } from '../../src/engine/conversation-engine.js';
+import { ConversationEngine, engineLimits } from '../../src/engine/conversation-engine.js';
 import { openStorage } from '../../src/storage/open-storage.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { captureLogger } from '../helpers/capture-logs.js';
@@ -39,10 +39,7 @@ describe('Done when: Stream socket → ack → real engine + DingTalk assistant 
       backend: createDingTalkAssistantBackend({ api, config, logger }),
       sessions: storage.sessions,
       logger,
-      sessionTtlMs: config.sessions.ttlMs,
-      answerTimeoutMs: config.assistant.answerTimeoutMs,
-      queueLimit: config.chat.queueLimit,
-      maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+      ...engineLimits(config),
     });
     const transport = createStreamTransport({ config, engine, ledger: storage.ledger, api, logger, redactor });
     cleanups.push(() => transport.stop());
