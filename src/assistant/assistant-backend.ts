@@ -35,6 +35,11 @@ export interface AskInput extends CallOptions {
    * run): start the run without adding it again.
    */
   readonly messageAlreadyAdded?: boolean;
+  /**
+   * A crash came while the text was being added: look upstream first and do not add it again
+   * if it is there (nor start a second run if one was started for it).
+   */
+  readonly messageMaybeAdded?: boolean;
   readonly onProgress?: (checkpoint: RunCheckpoint) => void | Promise<void>;
 }
 

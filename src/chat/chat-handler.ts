@@ -63,20 +63,25 @@ export class ChatHandler {
         });
         return true;
       });
-    this.track(message, this.handle(message, admission));
+    this.track(message, this.handle(message, admission, undefined));
     return admission;
   }
 
   /** Answers messages a previous process admitted but did not finish (oldest first). */
   async recover(): Promise<number> {
     let resumed = 0;
-    for (const entry of await this.options.ledger.pending()) {
+    // Oldest first; messages admitted in the same millisecond keep the order they were sent in.
+    const pending = (await this.options.ledger.pending()).sort(
+      (a, b) => a.admittedAt - b.admittedAt || sentAt(a.payload) - sentAt(b.payload),
+    );
+    for (const entry of pending) {
       if (!isChatMessage(entry.payload)) {
         await this.options.ledger.complete(entry.id);
         continue;
       }
-      this.options.logger.info('resuming a chat message left unanswered', { msgId: entry.id });
-      this.track(entry.payload, this.handle(entry.payload, Promise.resolve(true)));
+      const recordedReply = typeof entry.progress?.reply === 'string' ? entry.progress.reply : undefined;
+      this.options.logger.info('resuming a chat message left unanswered', { msgId: entry.id, replyReady: recordedReply !== undefined });
+      this.track(entry.payload, this.handle(entry.payload, Promise.resolve(true), recordedReply));
       resumed++;
     }
     return resumed;
@@ -106,12 +111,12 @@ export class ChatHandler {
   }
 
   /** Takes the conversation's place in line synchronously; the rest waits for admission. */
-  private async handle(message: ChatMessage, admission: Promise<boolean>): Promise<void> {
+  private async handle(message: ChatMessage, admission: Promise<boolean>, recordedReply: string | undefined): Promise<void> {
     const key = this.conversationKey(message);
     const log = this.options.logger.child({ msgId: message.id, conversationKey: key });
     try {
       await this.lanes.run(key, async () => {
-        if (await admission) await this.process(message, key, log);
+        if (await admission) await this.process(message, key, log, recordedReply);
       });
     } catch (err) {
       if (!(err instanceof BusyError)) throw err;
@@ -122,11 +127,13 @@ export class ChatHandler {
   }
 
   /** Runs in the conversation's lane: one message of a conversation at a time. */
-  private async process(message: ChatMessage, key: ConversationKey, log: Logger): Promise<void> {
+  private async process(message: ChatMessage, key: ConversationKey, log: Logger, recordedReply?: string): Promise<void> {
     if (this.stopping.signal.aborted) return; // shutting down: stays pending for the next process
     const refusal = this.refusal(message, log);
     if (refusal === 'drop') return this.options.ledger.complete(message.id);
     if (refusal) return this.replyAndComplete(message, refusal, log);
+    // An earlier process got the answer but stopped before it was delivered: send that.
+    if (recordedReply !== undefined) return this.replyAndComplete(message, recordedReply, log);
     const intent = classifyMessage(message.content);
     let text: string;
     switch (intent.kind) {
@@ -138,6 +145,7 @@ export class ChatHandler {
           if (err instanceof HandlingCancelled) return;
           throw err;
         }
+        await this.recordReply(message, text, log);
         break;
       case 'new-conversation':
         await this.options.engine.reset(key);
@@ -169,6 +177,18 @@ export class ChatHandler {
     if (verdict === 'allowed') return undefined;
     log.info('sender rate limit reached', { senderId: message.sender.id });
     return verdict === 'limited' ? CHAT_TEXTS.slowDown : 'drop';
+  }
+
+  /**
+   * Keeps the answer with the message before it is sent, so a process killed before the send
+   * is confirmed delivers this text after the restart instead of asking the assistant again.
+   */
+  private async recordReply(message: ChatMessage, text: string, log: Logger): Promise<void> {
+    try {
+      await this.options.ledger.update(message.id, { reply: text });
+    } catch (err) {
+      log.warn('could not record the answer before sending it', { err: String(err) });
+    }
   }
 
   private async replyAndComplete(message: ChatMessage, text: string, log: Logger): Promise<void> {
@@ -208,6 +228,11 @@ function cannedText(kind: string, limit: number): string {
     default:
       return CHAT_TEXTS.unsupported;
   }
+}
+
+function sentAt(payload: unknown): number {
+  const createdAt = (payload as Partial<ChatMessage> | null)?.createdAt;
+  return typeof createdAt === 'number' ? createdAt : 0;
 }
 
 function isChatMessage(value: unknown): value is ChatMessage {

@@ -119,17 +119,19 @@ export class ConversationEngine implements ConversationService {
    */
   private async resumeSameQuestion(turn: Turn, session: SessionRecord): Promise<BackendAnswer | undefined> {
     const { requestId } = turn.request;
-    if (!requestId || session.pendingRequestId !== requestId) return undefined;
-    const { threadId, pendingRunId } = session;
-    turn.log.info('resuming a question that already reached the assistant', { threadId, runId: pendingRunId });
+    if (!requestId) return undefined;
+    const { threadId } = session;
+    const answered = session.answeredRequestId === requestId && session.answeredRunId !== undefined;
+    if (!answered && session.pendingRequestId !== requestId) return undefined;
+    const runId = answered ? session.answeredRunId : session.pendingRunId;
+    turn.log.info('resuming a question that already reached the assistant', { threadId, runId, answered });
     try {
-      if (pendingRunId) {
-        return await this.options.backend.resume({ ...this.callOptions(turn), threadId, runId: pendingRunId });
-      }
+      if (runId) return await this.options.backend.resume({ ...this.callOptions(turn), threadId, runId });
       if (session.pendingMessageAdded) {
         return await this.askInThread(turn, threadId, { messageAlreadyAdded: true });
       }
-      return undefined;
+      // Recorded just before the text was added: it may be upstream already.
+      return await this.askInThread(turn, threadId, { messageMaybeAdded: true });
     } catch (err) {
       throw await this.fail(turn, threadId, err);
     }
@@ -178,9 +180,18 @@ export class ConversationEngine implements ConversationService {
   }
 
   /** Asks, recording each step upstream so a crash or timeout can resume instead of repeating. */
-  private askInThread(turn: Turn, threadId: string, extra: { messageAlreadyAdded?: boolean } = {}) {
+  private async askInThread(
+    turn: Turn,
+    threadId: string,
+    extra: { messageAlreadyAdded?: boolean; messageMaybeAdded?: boolean } = {},
+  ): Promise<BackendAnswer> {
     const { request } = turn;
     const pendingRequestId = request.requestId;
+    if (pendingRequestId && !extra.messageAlreadyAdded) {
+      // Before the text goes upstream: a crash from here on resumes (checking upstream) instead
+      // of adding the question a second time.
+      await this.save(request.key, { threadId, lastActiveAt: this.now(), pendingRequestId, pendingMessageAdded: false });
+    }
     return this.options.backend.ask({
       ...this.callOptions(turn),
       ...extra,
@@ -213,7 +224,11 @@ export class ConversationEngine implements ConversationService {
     result: { answer: string; runId?: string },
     started: number,
   ): Promise<AskResult> {
-    await this.save(turn.request.key, { threadId, lastActiveAt: this.now() });
+    const { requestId } = turn.request;
+    // Remember which question this run answered: asked again after a crash before the answer
+    // reached the user, the engine reads this run instead of asking the assistant twice.
+    const answered = requestId && result.runId ? { answeredRequestId: requestId, answeredRunId: result.runId } : {};
+    await this.save(turn.request.key, { threadId, lastActiveAt: this.now(), ...answered });
     turn.log.info('answered', { threadId, runId: result.runId, newThread, durationMs: this.now() - started });
     return { answer: result.answer, threadId, runId: result.runId, newThread };
   }

@@ -16,8 +16,17 @@ export interface SessionRecord {
    * below, so a retry of the same question after a crash resumes instead of asking again.
    */
   readonly pendingRequestId?: string;
-  /** The pending question's text is already in the thread. */
+  /**
+   * The pending question's text is already in the thread (true), or was about to be added
+   * when the record was written (false: it may or may not have landed; check upstream).
+   */
   readonly pendingMessageAdded?: boolean;
+  /**
+   * The last question answered in this thread and its run: asked again with this request id
+   * (a crash after the answer, before it reached the user) the run is read, not asked again.
+   */
+  readonly answeredRequestId?: string;
+  readonly answeredRunId?: string;
 }
 
 /** Sessions by conversation key; records expire `ttlMs` after their last write. */

@@ -1,12 +1,14 @@
 import { FakeAssistantApi, type FakeAssistantOptions } from './fake-assistant-api.js';
 import { FakeHttpServer } from './fake-http-server.js';
 import { FakeRobotApi } from './fake-robot-api.js';
-import { FakeStreamGateway } from './fake-stream-gateway.js';
+import { FakeStreamGateway, type FakeStreamGatewayOptions } from './fake-stream-gateway.js';
 import { FakeTokenApi, type FakeTokenApiOptions } from './fake-token-api.js';
 
 export interface FakeDingTalkOptions {
   readonly token?: FakeTokenApiOptions;
   readonly assistant?: Omit<FakeAssistantOptions, 'tokens'>;
+  /** Gateway behaviour (e.g. `redeliverUnackedAfterMs`); the credentials come from `token`. */
+  readonly gateway?: Omit<FakeStreamGatewayOptions, 'appKey' | 'appSecret'>;
 }
 
 /** One fake DingTalk on 127.0.0.1:0; each module registers its routes on the same server. */
@@ -27,7 +29,7 @@ export async function startFakeDingTalk(options: FakeDingTalkOptions = {}): Prom
   const server = new FakeHttpServer();
   const tokens = new FakeTokenApi(server, options.token);
   const assistant = new FakeAssistantApi(server, { ...options.assistant, tokens });
-  const gateway = new FakeStreamGateway(server, { appKey: tokens.appKey, appSecret: tokens.appSecret });
+  const gateway = new FakeStreamGateway(server, { ...options.gateway, appKey: tokens.appKey, appSecret: tokens.appSecret });
   const robot = new FakeRobotApi(server, { robotCode: tokens.appKey, checkAuth: (r) => tokens.checkAuth(r) });
   const baseUrl = await server.listen();
   const close = async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
 import type { FakeHttpServer, FakeRequest, FakeResponse } from './fake-http-server.js';
 import { nextSeq } from './fake-stream-gateway.js';
 
@@ -46,9 +47,45 @@ export class FakeRobotApi {
     private readonly server: FakeHttpServer,
     private readonly options: { robotCode?: string; checkAuth?: (req: FakeRequest) => FakeResponse | undefined } = {},
   ) {
-    server.route('POST', '/robot/sendBySession/:id', (req) => this.webhook(req));
-    server.route('POST', '/v1.0/robot/groupMessages/send', (req) => this.openApi(req, 'group-send'));
-    server.route('POST', '/v1.0/robot/oToMessages/batchSend', (req) => this.openApi(req, 'oto-send'));
+    server.route('POST', '/robot/sendBySession/:id', (req, res) => this.gated(res, () => this.webhook(req)));
+    server.route('POST', '/v1.0/robot/groupMessages/send', (req, res) => this.gated(res, () => this.openApi(req, 'group-send')));
+    server.route('POST', '/v1.0/robot/oToMessages/batchSend', (req, res) => this.gated(res, () => this.openApi(req, 'oto-send')));
+  }
+
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
+  /** Replies that arrived while held and whose sender hung up before `release` (never delivered). */
+  abandonedWhileHeld = 0;
+
+  /**
+   * Holds every reply request from now on without acting on it, until `release`. A request
+   * whose sender goes away meanwhile (its process killed) is never delivered, like a send
+   * DingTalk never received.
+   */
+  hold(): void {
+    this.gate ??= new Promise<void>((resolve) => {
+      this.openGate = resolve;
+    });
+  }
+
+  release(): void {
+    this.openGate?.();
+    this.gate = undefined;
+    this.openGate = undefined;
+  }
+
+  private async gated(res: http.ServerResponse, handle: () => FakeResponse): Promise<FakeResponse | undefined> {
+    if (!this.gate) return handle();
+    let hungUp = false;
+    res.once('close', () => {
+      hungUp = true;
+    });
+    while (this.gate) await this.gate;
+    if (hungUp || res.destroyed) {
+      this.abandonedWhileHeld++;
+      return undefined;
+    }
+    return handle();
   }
 
   /** A robot callback payload (the `data` of a CALLBACK frame) with a webhook pointing here. */

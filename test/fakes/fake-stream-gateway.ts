@@ -8,6 +8,13 @@ export interface FakeStreamGatewayOptions {
   readonly appSecret?: string;
   /** Ticket lifetime (DingTalk: 90 s). */
   readonly ticketTtlMs?: number;
+  /**
+   * Redeliver a pushed CALLBACK frame that is not acked within this time, as DingTalk does
+   * (~60 s), on whichever socket is open then; off by default. Tests shorten it.
+   */
+  readonly redeliverUnackedAfterMs?: number;
+  /** Redeliveries per frame at most (bounded). Default 5. */
+  readonly maxRedeliveries?: number;
 }
 
 export interface RecordedAck {
@@ -22,6 +29,8 @@ export interface RecordedAck {
 interface SentFrame {
   readonly text: string;
   readonly messageId: string;
+  redeliveries: number;
+  timer?: NodeJS.Timeout;
 }
 
 let seq = 0;
@@ -57,6 +66,13 @@ export class FakeStreamGateway {
   private refuseCount = 0;
   private refuseUntil = 0;
   private ponging = true;
+  private readonly redeliverAfterMs: number | undefined;
+  private readonly maxRedeliveries: number;
+  /** Frames waiting for a socket (pushed or redelivered while none was open). */
+  private readonly backlog: string[] = [];
+  private readonly ackedIds = new Set<string>();
+  /** messageIds of frames the gateway redelivered on its own because no ack came in time. */
+  readonly autoRedelivered = new Set<string>();
 
   constructor(
     private readonly server: FakeHttpServer,
@@ -65,6 +81,8 @@ export class FakeStreamGateway {
     this.appKey = options.appKey ?? 'ding-fake-app-key';
     this.appSecret = options.appSecret ?? 'fake-app-secret-0123456789abcdef';
     const ttl = options.ticketTtlMs ?? 90_000;
+    this.redeliverAfterMs = options.redeliverUnackedAfterMs;
+    this.maxRedeliveries = options.maxRedeliveries ?? 5;
     server.route('POST', '/v1.0/gateway/connections/open', (req) => this.openConnection(req, ttl));
     this.wss = new WebSocketServer({
       server: server.httpServer,
@@ -95,8 +113,15 @@ export class FakeStreamGateway {
       },
       data: JSON.stringify(robotPayload),
     });
-    this.sent.set(messageId, { text, messageId });
-    this.sendRaw(text);
+    const frame: SentFrame = { text, messageId, redeliveries: 0 };
+    this.sent.set(messageId, frame);
+    if (this.redeliverAfterMs === undefined) {
+      this.sendRaw(text);
+    } else {
+      // Like DingTalk: kept for a socket if none is open, redelivered until acked.
+      this.deliver(text);
+      this.armRedelivery(frame);
+    }
     return messageId;
   }
 
@@ -104,7 +129,18 @@ export class FakeStreamGateway {
   redeliver(messageId: string): void {
     const frame = this.sent.get(messageId);
     if (!frame) throw new Error(`no frame ${messageId} was pushed`);
-    this.sendRaw(frame.text);
+    if (this.redeliverAfterMs === undefined) this.sendRaw(frame.text);
+    else this.deliver(frame.text);
+  }
+
+  /** True once the client acked the frame (on any socket). */
+  isAcked(messageId: string): boolean {
+    return this.ackedIds.has(messageId);
+  }
+
+  /** Pushed frames not acked yet. */
+  unacked(): string[] {
+    return [...this.sent.keys()].filter((id) => !this.ackedIds.has(id));
   }
 
   /** A SYSTEM ping; the echo is checked and recorded in `pingEchoes`. */
@@ -153,6 +189,7 @@ export class FakeStreamGateway {
   }
 
   async close(): Promise<void> {
+    for (const frame of this.sent.values()) clearTimeout(frame.timer);
     for (const ws of this.open) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
@@ -185,9 +222,32 @@ export class FakeStreamGateway {
     return true;
   }
 
+  /** Sends on the newest open socket, or keeps the frame until one opens. */
+  private deliver(text: string): void {
+    const ws = [...this.open].at(-1);
+    if (ws && ws.readyState === ws.OPEN) ws.send(text);
+    else this.backlog.push(text);
+  }
+
+  private armRedelivery(frame: SentFrame): void {
+    const after = this.redeliverAfterMs;
+    if (after === undefined || frame.redeliveries >= this.maxRedeliveries) return;
+    frame.timer = setTimeout(() => {
+      frame.timer = undefined;
+      if (this.ackedIds.has(frame.messageId)) return;
+      frame.redeliveries++;
+      this.autoRedelivered.add(frame.messageId);
+      this.deliver(frame.text);
+      this.armRedelivery(frame);
+    }, after);
+    frame.timer.unref();
+  }
+
   private accept(ws: WebSocket): void {
     this.connections++;
     this.open.add(ws);
+    // Frames that waited for a connection go out once it is up, oldest first.
+    for (const text of this.backlog.splice(0)) ws.send(text);
     ws.on('close', () => this.open.delete(ws));
     ws.on('error', () => undefined);
     ws.on('ping', (data) => {
@@ -210,6 +270,9 @@ export class FakeStreamGateway {
       this.pingEchoes.push({ messageId, ok: msg.code === 200 && msg.data === pingData });
       return;
     }
+    this.ackedIds.add(messageId);
+    const frame = this.sent.get(messageId);
+    if (frame) clearTimeout(frame.timer);
     this.acks.push({ messageId, code: msg.code, data: msg.data, at: Date.now(), seq: nextSeq() });
   }
 

@@ -15,7 +15,7 @@ import { classifyDingTalkError, verdictError } from './retry-policy.js';
 import { answerByPolling, answerByStream, pollAndRead, type RunContext, type RunEnd } from './run-flows.js';
 import { DEFAULT_POLL_TIMING, type PollTiming } from './run-poller.js';
 import { withRetry } from './upstream-call.js';
-import { findAddedMessage } from './upstream-state.js';
+import { findAddedMessage, findQuestionState } from './upstream-state.js';
 import { messagesPath, threadsPath, type WireMessage, type WireThread } from './wire-types.js';
 
 export interface DingTalkAssistantBackendDeps {
@@ -74,7 +74,8 @@ class DingTalkAssistantBackend implements AssistantBackend {
     let runId: string | undefined;
     try {
       assertQuestion(input.text);
-      const message = input.messageAlreadyAdded ? {} : await addUserMessage(budget, log, input.threadId, input.text);
+      const recovered = await recoverQuestion(budget, log, input);
+      const message = recovered.message ?? (await addUserMessage(budget, log, input.threadId, input.text));
       if (!input.messageAlreadyAdded) {
         await report(log, input.onProgress, { step: 'message-added', messageId: message.id });
       }
@@ -82,7 +83,14 @@ class DingTalkAssistantBackend implements AssistantBackend {
         runId = id;
         await report(log, input.onProgress, { step: 'run-started', runId: id });
       });
-      const result = mode === 'stream' ? await answerByStream(ctx) : await answerByPolling(ctx);
+      let result;
+      if (recovered.runId) {
+        // A run was started for this question before a crash: read it, never start another.
+        await ctx.onRunId(recovered.runId);
+        result = { answer: await pollAndRead(ctx, recovered.runId, 0), runId: recovered.runId };
+      } else {
+        result = mode === 'stream' ? await answerByStream(ctx) : await answerByPolling(ctx);
+      }
       log.info('assistant answered', {
         runId: result.runId,
         mode,
@@ -143,6 +151,25 @@ async function addUserMessage(budget: CallBudget, log: Logger, threadId: string,
     { what: 'add message', idempotent: false, verify: () => findAddedMessage(budget, log, threadId, text) },
   );
   return message ?? {};
+}
+
+/**
+ * Resuming after a crash mid-question: what of it is already upstream. `message` is set when
+ * the text must not be added again, `runId` when a run for it was already started.
+ */
+async function recoverQuestion(
+  budget: CallBudget,
+  log: Logger,
+  input: AskInput,
+): Promise<{ message?: WireMessage; runId?: string }> {
+  if (!input.messageAlreadyAdded && !input.messageMaybeAdded) return {};
+  const found = await findQuestionState(budget, log, input.threadId, input.text);
+  if (found.message) {
+    log.info('question found upstream after a restart', { runId: found.run?.id });
+    return { message: found.message, runId: found.run?.id };
+  }
+  // Recorded as added but not the newest question any more: trust the record, add nothing.
+  return input.messageAlreadyAdded ? { message: {} } : {};
 }
 
 function assertQuestion(text: string): void {

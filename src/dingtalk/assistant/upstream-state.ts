@@ -19,6 +19,29 @@ export async function findAddedMessage(
 }
 
 /**
+ * After a crash while asking: our question in the thread (the newest user message, when its
+ * text is ours) and the run started for it, if any. The thread runs one question at a time, so
+ * a run at least as new as that message is the one started for it.
+ */
+export async function findQuestionState(
+  budget: CallBudget,
+  logger: Logger,
+  threadId: string,
+  text: string,
+): Promise<{ message?: WireMessage; run?: WireRun }> {
+  const list = await withRetry(
+    budget,
+    logger,
+    () => budget.request<WireList<WireMessage>>({ method: 'GET', path: messagesPath(threadId), query: { order: 'desc', limit: 20 } }),
+    { what: 'check the question', idempotent: true },
+  );
+  const lastQuestion = list?.data?.find((m) => m.role === 'user');
+  if (!lastQuestion || messageText(lastQuestion) !== text) return {};
+  if (lastQuestion.createdAt === undefined) return { message: lastQuestion };
+  return { message: lastQuestion, run: await findRunSince(budget, logger, threadId, lastQuestion.createdAt) };
+}
+
+/**
  * Looks for a run created after our message (a run needs the newest message to be the user's,
  * so a run at least as new as our question is the one we started).
  */
