@@ -8,7 +8,7 @@ import { AssistantError } from '../../src/errors.js';
 export class ScriptedBackend implements AssistantBackend {
   readonly name = 'scripted';
   readonly threads = new Map<string, string[]>();
-  readonly calls: Array<{ op: string; threadId?: string; text?: string; at: number }> = [];
+  readonly calls: Array<{ op: string; threadId?: string; text?: string; at: number; maybeAdded?: boolean }> = [];
   /** Runs started and not yet finished, by run id. */
   readonly activeRuns = new Set<string>();
   delayMs = 0;
@@ -37,6 +37,7 @@ export class ScriptedBackend implements AssistantBackend {
       threadId: input.threadId,
       text: input.text,
       at: Date.now(),
+      maybeAdded: input.messageMaybeAdded,
     });
     const history = this.threads.get(input.threadId);
     if (!history) throw new AssistantError('thread_missing', 'no such thread', { upstreamCode: 'thread.not.exist' });

@@ -224,6 +224,34 @@ describe.each([true, false])('DingTalk assistant backend (streaming=%s)', (strea
     expect(records(h, 'dingtalk call had landed despite the error')).toHaveLength(1);
   });
 
+  it('resuming after a crash, finds the question and its run upstream: nothing added, no second run', async () => {
+    const h = await setup({ streaming });
+    const first = await askOnce(h, '崩溃之前');
+    const checkpoints: RunCheckpoint[] = [];
+    for (const flag of ['messageMaybeAdded', 'messageAlreadyAdded'] as const) {
+      const again = await h.backend.ask({
+        threadId: first.threadId,
+        text: '崩溃之前',
+        deadline: within(5_000),
+        [flag]: true,
+        onProgress: (c) => void checkpoints.push(c),
+      });
+      expect(again).toEqual(first.answer);
+    }
+    expect(h.fake.assistant.userMessages(first.threadId)).toEqual(['崩溃之前']);
+    expect(h.fake.assistant.runsOf(first.threadId)).toHaveLength(1);
+    expect(checkpoints.filter((c) => c.step === 'run-started')).toHaveLength(2);
+  });
+
+  it('resuming after a crash before the text landed, adds it once and answers', async () => {
+    const h = await setup({ streaming });
+    const first = await askOnce(h, '第一个');
+    const r = await h.backend.ask({ threadId: first.threadId, text: '第二个', deadline: within(5_000), messageMaybeAdded: true });
+    expect(r.answer).toBe('答：第二个');
+    expect(h.fake.assistant.userMessages(first.threadId)).toEqual(['第一个', '第二个']);
+    expect(h.fake.assistant.runsOf(first.threadId)).toHaveLength(2);
+  });
+
   it('rejects a question over 4000 characters without calling upstream', async () => {
     const h = await setup({ streaming });
     const threadId = await h.backend.createThread({ deadline: within(3_000) });

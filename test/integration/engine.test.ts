@@ -212,6 +212,30 @@ describe('ConversationEngine', () => {
     expect(backend.threads.get(next.threadId)).toEqual(['one', 'two']);
   });
 
+  it('asked again after the answer but before it reached the user, reads the answered run instead of asking twice', async () => {
+    const { engine, backend } = await setup();
+    const first = await engine.ask({ key: alice, text: 'one', requestId: 'msg-1' });
+    const again = await engine.ask({ key: alice, text: 'one', requestId: 'msg-1' }); // a crash before the reply
+    expect(again.answer).toBe(`(answer of ${first.runId})`);
+    expect(backend.threads.get(first.threadId)).toEqual(['one']);
+    expect(backend.count('ask')).toBe(1);
+    expect(backend.count('resume')).toBe(1);
+    const next = await engine.ask({ key: alice, text: 'two', requestId: 'msg-2' });
+    expect(next.answer).toBe('answer 2: two');
+  });
+
+  it('after a crash while the text was being added, asks the backend to check upstream before adding it', async () => {
+    const { engine, backend } = await setup();
+    await engine.ask({ key: alice, text: 'one', requestId: 'msg-1' });
+    backend.failures.push(new AssistantError('cancelled', 'process stopped while adding the message'));
+    await expect(engine.ask({ key: alice, text: 'two', requestId: 'msg-2' })).rejects.toMatchObject({ kind: 'cancelled' });
+    await engine.ask({ key: alice, text: 'two', requestId: 'msg-2' });
+    expect(backend.calls.filter((c) => c.op === 'ask').map((c) => c.maybeAdded)).toEqual([undefined, undefined, true]);
+    // a different question is asked normally
+    await engine.ask({ key: alice, text: 'three', requestId: 'msg-3' });
+    expect(backend.calls.at(-1)).toMatchObject({ op: 'ask', maybeAdded: undefined });
+  });
+
   it('reset starts a new thread on the next question', async () => {
     const { engine } = await setup();
     const first = await engine.ask({ key: alice, text: 'one' });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHAT_TEXTS } from '../../src/chat/chat-texts.js';
+import { parseRobotMessage } from '../../src/dingtalk/stream/robot-message.js';
 import { AssistantError } from '../../src/errors.js';
 import { sleep } from '../fakes/fake-http-server.js';
 import { startStreamHarness, waitFor, type HarnessOptions, type StreamHarness } from '../helpers/stream-harness.js';
@@ -119,6 +120,58 @@ describe('Stream transport: receive, ack, answer', () => {
     expect(h.robot.repliesTo('cidE')[0]!.text).toContain(CHAT_TEXTS.emptyQuestion);
     expect(h.robot.repliesTo('cidL')[0]!.text).toContain('2000');
     expect(h.backend.count('ask')).toBe(0);
+  });
+
+  it('tells the sender the limit for a 10,000-character message, refuses a mention-only richText, and passes emoji and mixed scripts verbatim', async () => {
+    const h = await harness();
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidHuge', text: '长'.repeat(5_000) + 'x'.repeat(5_000) }));
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidAt', group: true, msgtype: 'richText', content: { richText: [{ text: '@PhysicsBot ' }] } }));
+    const mixed = '光合作用 😀👩‍🔬 Ньютон مرحبا x² ✔ 三角形の内角';
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidMix', text: mixed }));
+    await replyCount(h, 3);
+    expect(h.robot.repliesTo('cidHuge').map((r) => r.text)).toEqual([expect.stringContaining('2000')]);
+    expect(h.robot.repliesTo('cidAt')[0]!.text).toContain(CHAT_TEXTS.emptyQuestion);
+    expect(h.robot.repliesTo('cidMix').map((r) => r.text)).toEqual([`answer 1: ${mixed}`]);
+    expect(h.backend.calls.filter((c) => c.op === 'ask').map((c) => c.text)).toEqual([mixed]);
+  });
+
+  it('waits for run slots in a burst across conversations: all answered, never more than MAX_CONCURRENT_RUNS at once', async () => {
+    const h = await harness({ env: { MAX_CONCURRENT_RUNS: '2', CHAT_QUEUE_LIMIT: '10' } });
+    h.backend.delayMs = 100;
+    for (let i = 0; i < 24; i++) h.gateway.push(h.robot.robotMessage({ conversationId: `cidBurst${i % 6}`, staffId: `s${i % 6}`, text: `q${i}` }));
+    await replyCount(h, 24);
+    expect(h.backend.maxConcurrent).toBe(2);
+    for (let c = 0; c < 6; c++) {
+      expect(h.robot.repliesTo(`cidBurst${c}`).map((r) => r.text)).toEqual([0, 1, 2, 3].map((n) => `answer ${n + 1}: q${n * 6 + c}`));
+    }
+  });
+
+  it('after a restart, sends an answer a killed process had recorded, without asking again', async () => {
+    const h = await harness();
+    const parsed = parseRobotMessage(JSON.stringify(h.robot.robotMessage({ conversationId: 'cidRec', text: 'asked before the crash' })), 'f1');
+    if (!parsed.ok) throw new Error(parsed.reason);
+    await h.storage.ledger.admit({ id: parsed.message.id, admittedAt: Date.now(), payload: parsed.message });
+    await h.storage.ledger.update(parsed.message.id, { reply: 'the answer recorded before the crash' });
+    await h.restart();
+    await replyCount(h, 1);
+    expect(h.robot.replies.map((r) => r.text)).toEqual(['the answer recorded before the crash']);
+    expect(h.backend.count('ask')).toBe(0);
+    await waitFor(async () => (await h.storage.ledger.pending()).length === 0);
+  });
+
+  it('drops a ledger-recovered message older than MESSAGE_MAX_AGE_MINUTES with a log line instead of answering late', async () => {
+    const h = await harness({ env: { MESSAGE_MAX_AGE_MINUTES: '10' } });
+    const old = h.robot.robotMessage({ conversationId: 'cidOldRec', text: 'from before the outage', createAt: Date.now() - 11 * 60_000 });
+    const parsed = parseRobotMessage(JSON.stringify(old), 'f2');
+    if (!parsed.ok) throw new Error(parsed.reason);
+    await h.storage.ledger.admit({ id: parsed.message.id, admittedAt: Date.now() - 11 * 60_000, payload: parsed.message });
+    await h.restart();
+    await waitFor(async () => (await h.storage.ledger.pending()).length === 0, 5_000, 'the stale message completed');
+    await sleep(200);
+    expect(h.robot.replies).toHaveLength(0);
+    expect(h.backend.count('ask')).toBe(0);
+    const dropped = h.logs.records().filter((r) => r.message === 'dropping a chat message too old to answer');
+    expect(dropped).toEqual([expect.objectContaining({ msgId: parsed.message.id })]);
   });
 
   it('falls back to the robot OpenAPI when the webhook expired (group and DM)', async () => {
