@@ -1,0 +1,110 @@
+import { AskClient } from './lib/ask-client.js';
+import { answerTo, type BenchFake } from './lib/fake.js';
+import { row, type Row } from './lib/report.js';
+import { type Mode, modeEnv, modeLabel, type ScenarioResult, withService } from './lib/scenario.js';
+import { ms, summarize } from './lib/stats.js';
+
+export interface ConcurrencyOptions {
+  /** T for the many-conversations test (the issue: 1 s). */
+  readonly runMs: number;
+  readonly conversations: number;
+  /** T for the one-conversation test (kept short: its wall time is messages × T). */
+  readonly queueRunMs: number;
+  readonly queuedMessages: number;
+}
+
+export const CONCURRENCY_DEFAULTS: ConcurrencyOptions = { runMs: 1_000, conversations: 200, queueRunMs: 200, queuedMessages: 20 };
+
+interface Burst {
+  readonly wallMs: number;
+  readonly latencies: number[];
+}
+
+/**
+ * 200 different conversations ask at once (HTTP, then chat; a first question, then a follow-up)
+ * with T = 1 s: the wall time shows whether anyone waited behind someone else's run. Then 20
+ * chat messages in one conversation: answered in order, one run at a time.
+ */
+export async function concurrency(mode: Mode, o: ConcurrencyOptions = CONCURRENCY_DEFAULTS): Promise<ScenarioResult> {
+  const env = { ...modeEnv(mode), MAX_CONCURRENT_RUNS: String(Math.max(250, o.conversations)), CHAT_QUEUE_LIMIT: String(o.queuedMessages + 5) };
+  const bursts = await withService(o.runMs, env, async (fake, svc) => {
+    const client = new AskClient(svc.url, o.conversations);
+    try {
+      const httpFirst = await httpBurst(client, o.conversations, []);
+      const httpAgain = await httpBurst(client, o.conversations, httpFirst.sessions);
+      const chatFirst = await chatBurst(fake, o.conversations, 'first');
+      const chatAgain = await chatBurst(fake, o.conversations, 'again');
+      return { httpFirst, httpAgain, chatFirst, chatAgain };
+    } finally {
+      client.close();
+    }
+  });
+  const queue = await withService(o.queueRunMs, env, (fake) => oneConversation(fake, o.queuedMessages, o.queueRunMs));
+  const rows = burstRows(mode, o, bursts);
+  rows.push(...queueRows(mode, o, queue));
+  const details = Object.fromEntries(Object.entries(bursts).map(([k, b]) => [k, { wallMs: b.wallMs, latency: summarize(b.latencies) }]));
+  return { rows, details: { ...details, oneConversation: queue } };
+}
+
+async function httpBurst(client: AskClient, n: number, sessions: string[]): Promise<Burst & { sessions: string[] }> {
+  const started = performance.now();
+  const replies = await Promise.all(Array.from({ length: n }, (_, i) => client.askOk(`burst ${i}`, sessions[i])));
+  return { wallMs: performance.now() - started, latencies: replies.map((r) => r.ms), sessions: replies.map((r) => r.sessionId) };
+}
+
+async function chatBurst(fake: BenchFake, n: number, tag: string): Promise<Burst> {
+  const started = performance.now();
+  const sent = Array.from({ length: n }, (_, i) => ({ cid: `cid-burst-${i}`, text: `burst ${tag} ${i}`, at: 0 }));
+  for (const s of sent) s.at = fake.pushedAt(fake.push(s.cid, s.text))!;
+  const done = await Promise.all(sent.map((s) => fake.reply(s.cid, answerTo(s.text))));
+  return { wallMs: Math.max(...done) - started, latencies: done.map((at, i) => at - sent[i]!.at) };
+}
+
+interface QueueResult {
+  readonly wallMs: number;
+  readonly inOrder: boolean;
+  readonly overlappingRuns: number;
+  readonly answered: number;
+}
+
+async function oneConversation(fake: BenchFake, n: number, runMs: number): Promise<QueueResult> {
+  const cid = 'cid-one-conversation';
+  const texts = Array.from({ length: n }, (_, i) => `queued ${i + 1}`);
+  const started = performance.now();
+  for (const t of texts) fake.push(cid, t);
+  const timeout = n * runMs * 3 + 10_000;
+  await Promise.all(texts.map((t) => fake.reply(cid, answerTo(t), timeout)));
+  const wallMs = performance.now() - started;
+  const order = fake.replies.filter((r) => r.conversationId === cid).map((r) => r.text);
+  const runs = [...fake.fake.assistant.threads.values()].flatMap((t) => t.runs).sort((a, b) => a.createdAt - b.createdAt);
+  let overlappingRuns = 0;
+  for (let i = 1; i < runs.length; i++) if (runs[i]!.createdAt < runs[i - 1]!.createdAt + runs[i - 1]!.durationMs) overlappingRuns++;
+  return { wallMs, inOrder: order.join('\n') === texts.map(answerTo).join('\n'), overlappingRuns, answered: order.length };
+}
+
+function burstRows(mode: Mode, o: ConcurrencyOptions, b: Record<string, Burst>): Row[] {
+  const section = `3. Concurrency, ${modeLabel(mode)}: ${o.conversations} conversations at once, T = ${o.runMs} ms`;
+  const names: Record<string, string> = {
+    httpFirst: '/assistant/ask, new conversations',
+    httpAgain: '/assistant/ask, follow-ups',
+    chatFirst: 'chat, new conversations',
+    chatAgain: 'chat, follow-ups',
+  };
+  const rows: Row[] = [];
+  for (const [key, burst] of Object.entries(b)) {
+    const s = summarize(burst.latencies);
+    rows.push(row(section, `${names[key]}: wall time`, ms(burst.wallMs), '< 1500 ms', burst.wallMs < 1500));
+    rows.push(row(section, `${names[key]}: latency p50 / max`, `${ms(s.p50)} / ${ms(s.max)}`));
+  }
+  return rows;
+}
+
+function queueRows(mode: Mode, o: ConcurrencyOptions, q: QueueResult): Row[] {
+  const section = `3. Concurrency, ${modeLabel(mode)}: ${o.queuedMessages} messages in one conversation, T = ${o.queueRunMs} ms`;
+  const perMessage = (q.wallMs - o.queuedMessages * o.queueRunMs) / o.queuedMessages;
+  return [
+    row(section, 'answered in order', `${q.inOrder ? 'yes' : 'NO'} (${q.answered}/${o.queuedMessages})`, 'yes', q.inOrder && q.answered === o.queuedMessages),
+    row(section, 'runs overlapping an earlier run', String(q.overlappingRuns), '0', q.overlappingRuns === 0),
+    row(section, 'wall time (overhead per message)', `${ms(q.wallMs)} (${ms(perMessage)})`),
+  ];
+}
