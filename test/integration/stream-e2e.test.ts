@@ -8,6 +8,7 @@ import { createDingTalkApi } from '../../src/dingtalk/dingtalk-http-client.js';
 import { createStreamTransport } from '../../src/dingtalk/stream/stream-transport.js';
 import { ConversationEngine, engineLimits } from '../../src/engine/conversation-engine.js';
 import { openStorage } from '../../src/storage/open-storage.js';
+import { CHAT_TEXTS } from '../../src/chat/chat-texts.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { captureLogger } from '../helpers/capture-logs.js';
 import { waitFor } from '../helpers/stream-harness.js';
@@ -17,35 +18,40 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+async function startBot(env: Record<string, string> = {}) {
+  const fake = await startFakeDingTalk();
+  cleanups.push(() => fake.close());
+  const config = loadConfig({
+    DING_APP_KEY: fake.tokens.appKey,
+    DING_APP_SECRET: fake.tokens.appSecret,
+    AI_ASSISTANT_ID: fake.assistant.assistantId,
+    DINGTALK_API_BASE: fake.baseUrl,
+    SESSION_STORAGE: `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'e2e-')), 'bot.sqlite')}`,
+    THINKING_NOTICE_SECONDS: '0',
+    ...env,
+  });
+  const { logger, redactor, lines } = captureLogger();
+  redactor.add(config.dingtalk.appSecret);
+  const storage = await openStorage({ url: config.sessions.storage, ledgerTtlMs: 3_600_000, logger });
+  cleanups.push(() => storage.close());
+  const api = createDingTalkApi({ config, logger, redactor });
+  cleanups.push(() => api.close());
+  const engine = new ConversationEngine({
+    backend: createDingTalkAssistantBackend({ api, config, logger }),
+    sessions: storage.sessions,
+    logger,
+    ...engineLimits(config),
+  });
+  const transport = createStreamTransport({ config, engine, ledger: storage.ledger, api, logger, redactor });
+  cleanups.push(() => transport.stop());
+  await transport.start();
+  await waitFor(() => transport.status().state === 'connected');
+  return { fake, config, lines };
+}
+
 describe('Done when: Stream socket → ack → real engine + DingTalk assistant backend → sessionWebhook', () => {
   it('answers a pushed group message with the assistant, acked before the reply', async () => {
-    const fake = await startFakeDingTalk();
-    cleanups.push(() => fake.close());
-    const config = loadConfig({
-      DING_APP_KEY: fake.tokens.appKey,
-      DING_APP_SECRET: fake.tokens.appSecret,
-      AI_ASSISTANT_ID: fake.assistant.assistantId,
-      DINGTALK_API_BASE: fake.baseUrl,
-      SESSION_STORAGE: `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'e2e-')), 'bot.sqlite')}`,
-      THINKING_NOTICE_SECONDS: '0',
-    });
-    const { logger, redactor, lines } = captureLogger();
-    redactor.add(config.dingtalk.appSecret);
-    const storage = await openStorage({ url: config.sessions.storage, ledgerTtlMs: 3_600_000, logger });
-    cleanups.push(() => storage.close());
-    const api = createDingTalkApi({ config, logger, redactor });
-    cleanups.push(() => api.close());
-    const engine = new ConversationEngine({
-      backend: createDingTalkAssistantBackend({ api, config, logger }),
-      sessions: storage.sessions,
-      logger,
-      ...engineLimits(config),
-    });
-    const transport = createStreamTransport({ config, engine, ledger: storage.ledger, api, logger, redactor });
-    cleanups.push(() => transport.stop());
-    await transport.start();
-    await waitFor(() => transport.status().state === 'connected');
-
+    const { fake, config, lines } = await startBot();
     const messageId = fake.gateway.push(
       fake.robot.robotMessage({ conversationId: 'cidClass', group: true, staffId: 'stu7', text: ' 牛顿第一定律是什么？' }),
     );
@@ -56,4 +62,21 @@ describe('Done when: Stream socket → ack → real engine + DingTalk assistant 
     expect(fake.gateway.ackFor(messageId)!.seq).toBeLessThan(reply.seq);
     expect(lines.join('\n')).not.toContain(config.dingtalk.appSecret);
   });
+
+  it('a run that never finishes: the user is told at the deadline, and the next question abandons it cleanly', async () => {
+    const { fake, lines } = await startBot({ ANSWER_TIMEOUT_SECONDS: '5' });
+    fake.assistant.scriptNextRun({ neverFinish: true });
+    fake.gateway.push(fake.robot.robotMessage({ conversationId: 'cidStuck', text: 'first' }));
+    await waitFor(() => fake.robot.replies.length === 1, 12_000, 'the timeout notice');
+    expect(fake.robot.replies[0]!.text).toBe(CHAT_TEXTS.timeout);
+    fake.gateway.push(fake.robot.robotMessage({ conversationId: 'cidStuck', text: 'second' }));
+    await waitFor(() => fake.robot.replies.length === 2, 12_000, 'the next answer');
+    expect(fake.robot.replies[1]!.text).toBe('答：second');
+    const threads = [...fake.assistant.threads.keys()];
+    expect(threads).toHaveLength(2); // the stuck thread was abandoned for a new one
+    expect(threads.map((t) => fake.assistant.userMessages(t))).toEqual([['first'], ['second']]);
+    const log = lines.join('\n');
+    expect(log).toContain('abandoning a thread whose earlier run never ended');
+    expect(log).not.toContain('run.lastmessage.invalid');
+  }, 30_000);
 });
