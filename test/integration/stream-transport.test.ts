@@ -240,6 +240,18 @@ describe('Stream transport: receive, ack, answer', () => {
     expect(await h.storage.ledger.pending()).toHaveLength(0);
   });
 
+  it('with ALLOWED_USERS, answers only the listed users, in DMs and groups alike', async () => {
+    const h = await harness({ env: { ALLOWED_USERS: 'teacher1, teacher2' } });
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidU1', staffId: 'stu9', text: 'let me in' }));
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidU2', group: true, staffId: 'stu9', text: 'me too' }));
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidU3', staffId: 'teacher2', text: 'hello' }));
+    await replyCount(h, 3);
+    expect(h.robot.repliesTo('cidU1').map((r) => r.text)).toEqual([CHAT_TEXTS.notEnabled]);
+    expect(h.robot.repliesTo('cidU2').map((r) => r.text)).toEqual([`${CHAT_TEXTS.notEnabled}\n\n@stu9`]);
+    expect(h.robot.repliesTo('cidU3').map((r) => r.text)).toEqual(['answer 1: hello']);
+    expect(h.backend.calls.filter((c) => c.op === 'ask').map((c) => c.text)).toEqual(['hello']);
+  });
+
   it('answers one conversation in order while other conversations run in parallel', async () => {
     const h = await harness();
     h.backend.delayMs = 300;
