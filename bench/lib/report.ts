@@ -19,6 +19,7 @@ export function row(section: string, metric: string, value: string, target?: str
 
 /** Prints the rows as an aligned text table (section headings between groups). */
 export function printTable(rows: readonly Row[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): void {
+  rows = sortBySection(rows);
   const w = {
     metric: Math.max(6, ...rows.map((r) => width(r.metric))),
     value: Math.max(5, ...rows.map((r) => width(r.value))),
@@ -44,12 +45,18 @@ export function printTable(rows: readonly Row[], out: (line: string) => void = (
 /** Rows as a Markdown table (for BENCHMARKS.md). */
 export function markdownTable(rows: readonly Row[]): string {
   const lines = ['| Section | Metric | Value | Target | Status |', '|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.section} | ${r.metric} | ${r.value} | ${r.target} | ${r.status} |`);
+  for (const r of sortBySection(rows)) lines.push(`| ${r.section} | ${r.metric} | ${r.value} | ${r.target} | ${r.status} |`);
   return lines.join('\n');
 }
 
 export function writeResults(file: string, data: unknown): void {
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+/** Stable sort by the number a section starts with ("4. Throughput…"), so sections read in order. */
+export function sortBySection(rows: readonly Row[]): Row[] {
+  const n = (r: Row) => Number(/^(\d+)\./.exec(r.section)?.[1] ?? 99);
+  return rows.map((r, i) => ({ r, i })).sort((a, b) => n(a.r) - n(b.r) || a.i - b.i).map(({ r }) => r);
 }
 
 /** Display width: CJK and other wide characters count double. */
