@@ -88,14 +88,18 @@ describe('Done when: fault injection over the Stream fake, whole process', () =>
       processes.push(await spawnService(env));
       await waitFor(() => fake.gateway.socketCount === 1, 10_000, 'the first Stream connection');
 
-      const faults: Record<number, () => void> = {
+      const faults: Record<number, () => void | Promise<void>> = {
         30: () => fake.assistant.failNext('addMessage', { status: 500, code: 'system.error', times: 2 }),
         45: () => fake.assistant.failNext('createRun', { status: 503, code: 'ServiceUnavailable', message: 'busy', times: 2 }),
         60: () => fake.gateway.dropSocket(),
         80: () =>
           fake.assistant.failNext('createRun', { status: 403, code: 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi', message: 'qps', times: 2 }),
         95: () => fake.assistant.dropNextResponse('addMessage', 'reset', 2),
-        110: () => fake.gateway.sendDisconnect(),
+        110: async () => {
+          // The socket dropped at 60 may still be reconnecting (backoff with jitter) on a busy machine.
+          await waitFor(() => fake.gateway.socketCount >= 1, 10_000, 'a Stream connection for the disconnect frame');
+          fake.gateway.sendDisconnect();
+        },
         125: () => fake.tokens.revokeAll(),
         135: () => fake.assistant.dropNextResponse('createRun', 'reset', 1),
         150: () => {
@@ -118,7 +122,7 @@ describe('Done when: fault injection over the Stream fake, whole process', () =>
       };
 
       for (let i = 0; i < MESSAGES; i++) {
-        faults[i]?.();
+        await faults[i]?.();
         const chat = chats[Math.floor(random() * chats.length)]!;
         const member = chat.members[Math.floor(random() * chat.members.length)]!;
         const msgId = `fi-${i}`;
