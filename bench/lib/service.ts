@@ -36,7 +36,7 @@ export interface BenchService {
 export interface StartOptions {
   /** `compiled`: node on the tsc output (what `npm start` runs); `tsx`: src/main.ts through tsx. */
   readonly runtime?: 'compiled' | 'tsx';
-  /** Extra node flags, e.g. `--cpu-prof`. */
+  /** Extra node flags, e.g. `--cpu-prof` (default: BENCH_NODE_ARGS, space-separated). */
   readonly nodeArgs?: readonly string[];
   readonly readyTimeoutMs?: number;
 }
@@ -99,7 +99,8 @@ export async function startService(env: Record<string, string>, options: StartOp
   const port = await freePort();
   const cwd = mkdtempSync(path.join(tmpdir(), 'bench-cwd-')); // no developer .env can leak in
   const started = performance.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entryArgs(options.runtime ?? 'compiled')], {
+  const nodeArgs = options.nodeArgs ?? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...entryArgs(options.runtime ?? 'compiled')], {
     cwd,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
