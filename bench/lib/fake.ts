@@ -41,7 +41,6 @@ export interface BenchFake {
 
 export async function startBenchFake(runDurationMs: number): Promise<BenchFake> {
   const fake = await startFakeDingTalk({ assistant: { runDurationMs } });
-  toleratePunctualTimers(fake);
   const pushed = new Map<string, number>();
   const acked = new Map<string, number>();
   const ackWaiters = new Map<string, (at: number) => void>();
@@ -130,24 +129,6 @@ function countCalls(fake: FakeDingTalk, webhook: number): CallCounts {
 
 function replyKey(conversationId: string, text: string): string {
   return `${conversationId}\n${text}`;
-}
-
-/**
- * Works around a flaw of the fake: its SSE writer sleeps until `createdAt + durationMs`, but a
- * Node timer may fire ~1 ms before `Date.now()` reaches that instant (the loop's cached clock),
- * so the run still reads `in_progress` and the stream ends without `thread.run.completed`
- * (~10% of runs). The bridge then correctly falls back to polling, which would add a poll and
- * a list call to the figures. A run within 2 ms of its end counts as ended here.
- */
-function toleratePunctualTimers(fake: FakeDingTalk): void {
-  const api = fake.assistant;
-  const original = api.statusOf.bind(api);
-  api.statusOf = (thread, run) => {
-    if (run.status === undefined && !run.script.neverFinish && Date.now() >= run.createdAt + run.durationMs - 2) {
-      (api as unknown as { settle(t: typeof thread, r: typeof run): void }).settle(thread, run);
-    }
-    return original(thread, run);
-  };
 }
 
 /** Calls `after` for every item pushed onto `list` (the fakes record into plain arrays). */

@@ -31,8 +31,11 @@ const MAX_ERROR_BODY = 64 * 1024;
  */
 export function createDingTalkApi(deps: DingTalkApiDeps): DingTalkHttpClient {
   const { config, logger } = deps;
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+  // A streamed run holds its connection for the whole run: room for every run slot plus the
+  // short calls (add message, create thread, robot sends) made meanwhile.
+  const maxSockets = config.assistant.maxConcurrentRuns + 32;
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets });
   const ax = axios.create({
     baseURL: config.dingtalk.apiBase,
     httpAgent,

@@ -345,7 +345,8 @@ export class FakeAssistantApi {
       }
     }
     if (run.script.neverFinish) return; // the stream stays open until the client gives up
-    await sleep(Math.max(0, run.createdAt + run.durationMs - Date.now()));
+    // A timer may fire a millisecond early by Date.now(): wait until the run is really over.
+    while (Date.now() < run.createdAt + run.durationMs) await sleep(Math.max(1, run.createdAt + run.durationMs - Date.now()));
     const status = this.statusOf(thread, run);
     if (status === 'completed') {
       for (const a of run.answers) {

@@ -44,6 +44,7 @@ async function setup(
 }
 
 const within = (ms: number) => Date.now() + ms;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function askOnce(h: Harness, text: string, extra: { deadlineMs?: number; signal?: AbortSignal } = {}) {
   const threadId = await h.backend.createThread({ deadline: within(5_000) });
@@ -283,6 +284,20 @@ describe('DingTalk assistant backend, streaming specifics', () => {
     expect(calls.length).toBeLessThanOrEqual(3);
     expect(calls.some((c) => c.path.includes('oauth2'))).toBe(false);
     expect(connections).toBeLessThanOrEqual(1);
+  });
+
+  it('lets go of the streamed connection as soon as the answer is in, so later questions reuse it', async () => {
+    const h = await setup();
+    const first = await askOnce(h, 'warm-up');
+    await sleep(100); // the finished stream drains in the background
+    let connections = 0;
+    h.fake.server.httpServer.on('connection', () => connections++);
+    for (const text of ['一', '二', '三']) {
+      await h.backend.ask({ threadId: first.threadId, text, deadline: within(5_000) });
+      await sleep(100);
+    }
+    // A stream held open after its answer would force a new connection for every run.
+    expect(connections).toBe(0);
   });
 
   it.each([

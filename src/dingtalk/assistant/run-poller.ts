@@ -26,6 +26,10 @@ export async function pollRun(
   timing: PollTiming = DEFAULT_POLL_TIMING,
 ): Promise<WireRun> {
   let interval = timing.initialMs;
+  // Polls are due at fixed offsets from now, not `interval` after the previous answer, so the
+  // round trips do not push the schedule back (~20 ms by the 5th poll).
+  const start = Date.now();
+  let due = timing.firstDelayMs;
   if (timing.firstDelayMs > 0) await budget.sleep(timing.firstDelayMs);
   for (;;) {
     const run = await withRetry(
@@ -42,7 +46,8 @@ export async function pollRun(
       },
     );
     if (!RUNNING_STATUSES.has(run?.status ?? '')) return run ?? {};
-    await budget.sleep(interval);
+    due += interval;
+    await budget.sleep(Math.max(0, start + due - Date.now()));
     interval = Math.min(interval * timing.factor, Math.max(timing.maxMs, interval));
   }
 }

@@ -49,13 +49,17 @@ export async function readRunStream(
   };
 
   try {
+    let finished: StreamOutcome | undefined;
     for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
       lines.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true }));
-      const outcome = await step();
-      if (outcome) {
-        drainInBackground(stream);
-        return outcome;
-      }
+      finished = await step();
+      if (finished) break;
+    }
+    if (finished) {
+      // Only once the loop has exited has the iterator let go of the stream; resumed earlier,
+      // the stream stays paused and holds its socket until DRAIN_GRACE_MS destroys it.
+      drainInBackground(stream);
+      return finished;
     }
     lines.push(decoder.decode());
     lines.end();
