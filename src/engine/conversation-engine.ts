@@ -198,13 +198,17 @@ export class ConversationEngine implements ConversationService {
       threadId,
       text: request.text,
       onProgress: (checkpoint: RunCheckpoint) =>
-        this.save(request.key, {
-          threadId,
-          lastActiveAt: this.now(),
-          pendingRequestId,
-          pendingMessageAdded: true,
-          pendingRunId: checkpoint.step === 'run-started' ? checkpoint.runId : undefined,
-        }),
+        // Without a requestId nothing resumes by message, so only the run start matters (the
+        // next question settles a run left behind); that saves a write per HTTP question.
+        checkpoint.step === 'run-started' || pendingRequestId
+          ? this.save(request.key, {
+              threadId,
+              lastActiveAt: this.now(),
+              pendingRequestId,
+              pendingMessageAdded: true,
+              pendingRunId: checkpoint.step === 'run-started' ? checkpoint.runId : undefined,
+            })
+          : undefined,
     });
   }
 

@@ -4,17 +4,27 @@ import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
 
+/** Records kept in memory; older ones are read from SQLite again when needed. */
+const CACHE_ENTRIES = 10_000;
+
 /**
  * Sessions in keyv. Keyv stores the expiry inside the record, so an idle session stays expired
  * after a restart; a record that does not look like a session is discarded and logged.
+ * One process owns the file, so a write-through cache of recent records saves a SQLite read on
+ * almost every question.
  */
 export class KeyvSessionStore implements SessionStore {
+  private readonly cache = new Map<string, { record: SessionRecord; expiresAt: number }>();
+
   constructor(
     private readonly keyv: Keyv,
     private readonly logger: Logger,
   ) {}
 
   async get(key: ConversationKey): Promise<SessionRecord | undefined> {
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAt > Date.now()) return cached.record;
+    this.cache.delete(key);
     let value: unknown;
     try {
       value = await this.keyv.get(key);
@@ -30,19 +40,27 @@ export class KeyvSessionStore implements SessionStore {
   }
 
   async set(key: ConversationKey, record: SessionRecord, ttlMs: number): Promise<void> {
+    this.cache.delete(key); // never serve a record the store may not have
     try {
       await this.keyv.set(key, record, ttlMs);
     } catch (err) {
       throw new StorageError(`session write failed: ${message(err)}`, { cause: err });
     }
+    this.remember(key, record, Date.now() + ttlMs);
   }
 
   async delete(key: ConversationKey): Promise<void> {
+    this.cache.delete(key);
     try {
       await this.keyv.delete(key);
     } catch (err) {
       throw new StorageError(`session delete failed: ${message(err)}`, { cause: err });
     }
+  }
+
+  private remember(key: string, record: SessionRecord, expiresAt: number): void {
+    this.cache.set(key, { record, expiresAt });
+    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
   }
 }
 

@@ -58,15 +58,24 @@ describe('SQLite storage', () => {
     const logs = captureLogger();
     const storage = await open(file, logs);
     await storage.sessions.set(key, { threadId: 't1', lastActiveAt: Date.now() }, 60_000);
+    await storage.close();
+    opened.splice(opened.indexOf(storage), 1);
+    // The file is damaged while the service is down; the next process reads it.
     const db = await rawExec(file, `UPDATE sessions SET value = ? WHERE key = ?`, ['{not json', `sessions:${key}`]);
     db.close();
-    expect(await storage.sessions.get(key)).toBeUndefined();
+    const reopened = await open(file, logs);
+    expect(await reopened.sessions.get(key)).toBeUndefined();
     expect(logs.records().some((r) => r.message === 'discarded a corrupt session record')).toBe(true);
     // a record of the wrong shape is discarded too
-    const db2 = await rawExec(file, `UPDATE sessions SET value = ? WHERE key = ?`, [JSON.stringify({ value: { threadId: 5 } }), `sessions:${key}`]);
+    await reopened.close();
+    opened.splice(opened.indexOf(reopened), 1);
+    const db2 = await rawExec(file, `INSERT OR REPLACE INTO sessions(key, value) VALUES (?, ?)`, [`sessions:${key}`, JSON.stringify({ value: { threadId: 5 } })]);
     db2.close();
-    await storage.sessions.set(key, { threadId: 't2', lastActiveAt: Date.now() }, 60_000);
-    expect((await storage.sessions.get(key))?.threadId).toBe('t2');
+    const third = await open(file, logs);
+    expect(await third.sessions.get(key)).toBeUndefined();
+    expect(logs.records().filter((r) => r.message === 'discarded a corrupt session record')).toHaveLength(2);
+    await third.sessions.set(key, { threadId: 't2', lastActiveAt: Date.now() }, 60_000);
+    expect((await third.sessions.get(key))?.threadId).toBe('t2');
   });
 
   it('turns a locked database into a 503 for /assistant/ask, then recovers', async () => {
