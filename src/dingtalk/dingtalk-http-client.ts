@@ -24,6 +24,8 @@ export interface DingTalkHttpClient extends DingTalkApi {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+
 /**
  * `DingTalkApi` over axios. Keep-alive agents let a follow-up question reuse the TLS connection;
  * every call has a timeout; a rejected token is refreshed and the call retried once. Generic on
@@ -42,6 +44,8 @@ export function createDingTalkApi(deps: DingTalkApiDeps): DingTalkHttpClient {
     httpsAgent,
     maxRedirects: 0,
     validateStatus: () => true,
+    // Axios looks the proxy variables up on every request; with none set, say so once.
+    ...(PROXY_VARIABLES.some((name) => process.env[name]) ? {} : { proxy: false as const }),
   });
   const tokens = deps.tokens ?? createAccessTokenCache({ ...deps, http: ax });
 

@@ -39,6 +39,8 @@ interface Turn {
   readonly request: AskRequest;
   readonly deadline: number;
   readonly log: Logger;
+  /** The run answering this question, once started. */
+  runId?: string;
 }
 
 /**
@@ -197,18 +199,19 @@ export class ConversationEngine implements ConversationService {
       ...extra,
       threadId,
       text: request.text,
-      onProgress: (checkpoint: RunCheckpoint) =>
-        // Without a requestId nothing resumes by message, so only the run start matters (the
-        // next question settles a run left behind); that saves a write per HTTP question.
-        checkpoint.step === 'run-started' || pendingRequestId
-          ? this.save(request.key, {
-              threadId,
-              lastActiveAt: this.now(),
-              pendingRequestId,
-              pendingMessageAdded: true,
-              pendingRunId: checkpoint.step === 'run-started' ? checkpoint.runId : undefined,
-            })
-          : undefined,
+      onProgress: (checkpoint: RunCheckpoint) => {
+        if (checkpoint.step === 'run-started') turn.runId = checkpoint.runId;
+        // Only a question with a requestId can be resumed after a crash, so only its steps are
+        // written as they happen; for others `fail` records a run that outlived the question.
+        if (!pendingRequestId) return undefined;
+        return this.save(request.key, {
+          threadId,
+          lastActiveAt: this.now(),
+          pendingRequestId,
+          pendingMessageAdded: true,
+          pendingRunId: turn.runId,
+        });
+      },
     });
   }
 
@@ -244,6 +247,8 @@ export class ConversationEngine implements ConversationService {
     // next question settles it. Any other failure ended the run: refresh the idle clock only.
     if (kind !== 'timeout' && kind !== 'cancelled') {
       await this.save(turn.request.key, { threadId, lastActiveAt: this.now() }).catch(() => undefined);
+    } else if (!turn.request.requestId && turn.runId) {
+      await this.save(turn.request.key, { threadId, lastActiveAt: this.now(), pendingRunId: turn.runId }).catch(() => undefined);
     }
     turn.log.warn('question failed', { threadId, kind: kind ?? 'error', err: String(err) });
     return err;
