@@ -4,10 +4,10 @@ import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { KeyvMessageLedger } from './keyv-message-ledger.js';
 import { KeyvSessionStore } from './keyv-session-store.js';
 import type { MessageLedger } from './message-ledger.js';
 import type { SessionStore } from './session-store.js';
+import { SqliteMessageLedger } from './sqlite-message-ledger.js';
 
 export interface Storage {
   readonly sessions: SessionStore;
@@ -26,18 +26,26 @@ export interface StorageOptions {
   readonly logger: Logger;
 }
 
-/** Opens the store named by SESSION_STORAGE; sessions and the ledger live in separate tables. */
+/**
+ * Opens the store named by SESSION_STORAGE. Sessions live in keyv; the message ledger has its
+ * own table and connection in the same file (`:memory:` for memory://), because the ack of
+ * every chat frame waits for it and it group-commits admits with plain SQL.
+ */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
-  const open = keyvFactory(options.url);
-  const onError = (err: unknown) => options.logger.error('storage error', { err: String(err) });
-  // One table at a time: switching a new file to WAL needs it to itself.
-  const sessionsKeyv = open('sessions').on('error', onError);
+  const { sessionsKeyv, ledgerFile } = openSessionsKeyv(options.url);
+  sessionsKeyv.on('error', (err: unknown) => options.logger.error('storage error', { err: String(err) }));
+  // One connection at a time: switching a new file to WAL needs it to itself.
   await tuneOrFail(sessionsKeyv, options.url);
-  const ledgerKeyv = open('ledger').on('error', onError);
-  await tuneOrFail(ledgerKeyv, options.url);
+  let ledger: SqliteMessageLedger;
+  try {
+    ledger = await SqliteMessageLedger.open({ file: ledgerFile, ttlMs: options.ledgerTtlMs });
+  } catch (err) {
+    await sessionsKeyv.disconnect().catch(() => undefined);
+    throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
+  }
   const storage: Storage = {
     sessions: new KeyvSessionStore(sessionsKeyv, options.logger),
-    ledger: new KeyvMessageLedger(ledgerKeyv, options.ledgerTtlMs),
+    ledger,
     ping: async () => {
       try {
         await sessionsKeyv.get('__ping__');
@@ -46,15 +54,14 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
         return false;
       }
     },
-    sweep: async () => (await sweepExpired(sessionsKeyv)) + (await sweepExpired(ledgerKeyv)),
+    sweep: async () => (await sweepExpired(sessionsKeyv)) + (await ledger.sweep()),
     close: async () => {
-      await Promise.allSettled([sessionsKeyv.disconnect(), ledgerKeyv.disconnect()]);
+      await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close()]);
     },
   };
-  // Fail at start-up, with a clear message, if the file cannot be opened or written.
+  // Fail at start-up, with a clear message, if the file cannot be written.
   try {
     await sessionsKeyv.set('__ping__', Date.now());
-    await ledgerKeyv.get('__ping__');
   } catch (err) {
     await storage.close();
     throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
@@ -62,20 +69,20 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   return storage;
 }
 
-/** Returns a function opening one table (and keyv namespace) of the store named by `url`. */
-function keyvFactory(url: string): (table: string) => Keyv {
-  if (url === 'memory://' || url === 'memory') return () => new Keyv({ throwOnErrors: true });
+/** The sessions' keyv for `url`, and the SQLite file the ledger opens beside it. */
+function openSessionsKeyv(url: string): { sessionsKeyv: Keyv; ledgerFile: string } {
+  if (url === 'memory://' || url === 'memory') return { sessionsKeyv: new Keyv({ throwOnErrors: true }), ledgerFile: ':memory:' };
   const match = /^sqlite:\/\/(.+)$/.exec(url);
   if (!match) throw new StorageError(`SESSION_STORAGE must be sqlite://<file> or memory://, got ${url}`);
   const file = match[1]!;
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  return (table) =>
-    new Keyv({
-      store: new KeyvSqlite({ uri: `sqlite://${file}`, table, busyTimeout: 5000, iterationLimit: 500 }),
-      namespace: table,
-      // Keyv swallows store errors by default; a broken disk must surface as a 503, not a miss.
-      throwOnErrors: true,
-    });
+  const sessionsKeyv = new Keyv({
+    store: new KeyvSqlite({ uri: `sqlite://${file}`, table: 'sessions', busyTimeout: 5000, iterationLimit: 500 }),
+    namespace: 'sessions',
+    // Keyv swallows store errors by default; a broken disk must surface as a 503, not a miss.
+    throwOnErrors: true,
+  });
+  return { sessionsKeyv, ledgerFile: file };
 }
 
 async function tuneOrFail(keyv: Keyv, url: string): Promise<void> {
@@ -90,7 +97,7 @@ async function tuneOrFail(keyv: Keyv, url: string): Promise<void> {
 /**
  * WAL lets reads run beside a write and makes each commit one sequential append; with
  * synchronous=NORMAL a commit survives a process crash (kill -9), only a power cut may lose
- * the last commits. Three small writes per answer stay well under a millisecond each.
+ * the last commits. The ledger's connection sets the same on its own.
  */
 async function tuneSqlite(keyv: Keyv): Promise<void> {
   const store = keyv.store as { query?: (sql: string) => Promise<unknown> };
