@@ -116,7 +116,10 @@ export class ChatHandler {
     const log = this.options.logger.child({ msgId: message.id, conversationKey: key });
     try {
       await this.lanes.run(key, async () => {
-        if (await admission) await this.process(message, key, log, recordedReply);
+        if (!(await admission)) return;
+        // In a burst, every frame is recorded and acked before any answer takes the CPU.
+        await this.options.ledger.idle();
+        await this.process(message, key, log, recordedReply);
       });
     } catch (err) {
       if (!(err instanceof BusyError)) throw err;

@@ -15,6 +15,8 @@ export interface MessageLedger {
   complete(id: string): Promise<void>;
   /** Admitted but not completed messages, oldest first (crash recovery). */
   pending(): Promise<LedgerEntry[]>;
+  /** Resolves when no admit is waiting or being written (so acks can go out before answers). */
+  idle(): Promise<void>;
 }
 
 export interface LedgerEntry {

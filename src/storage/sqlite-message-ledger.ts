@@ -95,6 +95,10 @@ export class SqliteMessageLedger implements MessageLedger {
     });
   }
 
+  async idle(): Promise<void> {
+    while (this.writer) await this.writer;
+  }
+
   async update(id: string, progress: Readonly<Record<string, unknown>>): Promise<void> {
     const next = this.updates.then(() => this.mergeProgress(id, progress));
     this.updates = next.catch(() => undefined);

@@ -206,3 +206,17 @@ describe('SQLite message ledger: a locked database', () => {
     expect(await storage.ledger.admit({ id: 'during-lock', admittedAt: 2, payload: null })).toBe(true);
   }, 20_000);
 });
+
+describe('SQLite message ledger: idle', () => {
+  it('resolves only once every admit asked for so far is written', async () => {
+    const ledger = await open();
+    const settled: string[] = [];
+    const admits = Array.from({ length: 50 }, (_, i) =>
+      ledger.admit({ id: `m${i}`, admittedAt: Date.now(), payload: null }).then(() => settled.push(`m${i}`)),
+    );
+    await ledger.idle();
+    expect(settled).toHaveLength(50);
+    await Promise.all(admits);
+    await ledger.idle(); // nothing queued: resolves at once
+  });
+});
