@@ -52,6 +52,7 @@ export class SqliteMessageLedger implements MessageLedger {
   /** Updates are read-merge-write; one at a time so two updates cannot lose each other's keys. */
   private updates: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private lastAdmit: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly db: SqliteConnection,
@@ -87,16 +88,23 @@ export class SqliteMessageLedger implements MessageLedger {
     } catch (err) {
       return Promise.reject(new StorageError(`ledger payload of ${entry.id} is not serialisable: ${String(err)}`, { cause: err }));
     }
-    return new Promise((resolve, reject) => {
+    const admitted = new Promise<boolean>((resolve, reject) => {
       this.queue.push({ entry, payload, resolve, reject });
       // The first write waits one turn of the event loop, so frames that arrived in the same
       // socket read share its commit; later ones gather while it is in flight.
       this.writer ??= new Promise<void>((r) => setImmediate(r)).then(() => this.drain());
     });
+    // Batches commit in order, so the newest admit settling means every earlier one has.
+    this.lastAdmit = admitted.then(
+      () => undefined,
+      () => undefined,
+    );
+    return admitted;
   }
 
+  /** Resolves once every admit asked for before this call is written (later ones don't delay it). */
   async idle(): Promise<void> {
-    while (this.writer) await this.writer;
+    await this.lastAdmit;
   }
 
   async update(id: string, progress: Readonly<Record<string, unknown>>): Promise<void> {

@@ -220,3 +220,24 @@ describe('SQLite message ledger: idle', () => {
     await ledger.idle(); // nothing queued: resolves at once
   });
 });
+
+describe('SQLite message ledger: idle under a steady stream', () => {
+  it('does not wait for admits that arrive after it was called (answers are never starved)', async () => {
+    const ledger = await open({ file: tempFile() });
+    let streaming = true;
+    let n = 0;
+    const stream = (async () => {
+      const started = Date.now();
+      // A new admit every turn of the event loop: the writer is never without work.
+      while (Date.now() - started < 400) {
+        void ledger.admit({ id: `s${n++}`, admittedAt: Date.now(), payload: null });
+        await new Promise((r) => setImmediate(r));
+      }
+      streaming = false;
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    await ledger.idle();
+    expect(streaming).toBe(true);
+    await stream;
+  });
+});
