@@ -9,11 +9,17 @@ export type RateVerdict = 'allowed' | 'limited' | 'limited-quietly';
  */
 export class SenderRateLimit {
   private readonly hits = new Map<string, { times: number[]; warnedAt?: number }>();
+  private prunedAt = -Infinity;
 
   constructor(
     private readonly limit: RateLimit,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Senders currently remembered (memory bound). */
+  get trackedSenders(): number {
+    return this.hits.size;
+  }
 
   check(senderId: string): RateVerdict {
     const now = this.now();
@@ -31,9 +37,13 @@ export class SenderRateLimit {
     return 'limited';
   }
 
-  /** Keeps memory bounded over months: forget senders idle for a whole window. */
+  /**
+   * Keeps memory bounded over months: forget senders idle for a whole window. A full scan at
+   * most once per window, so a school of thousands of active senders costs no scan per message.
+   */
   private prune(from: number): void {
-    if (this.hits.size < 1000) return;
+    if (this.hits.size < 1000 || this.prunedAt > from) return;
+    this.prunedAt = from + this.limit.windowMs;
     for (const [id, e] of this.hits) {
       if ((e.times.at(-1) ?? 0) <= from && (e.warnedAt ?? 0) <= from) this.hits.delete(id);
     }
