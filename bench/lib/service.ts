@@ -61,8 +61,14 @@ export function compileService(): number {
   return performance.now() - started;
 }
 
+/** The V8 flags `npm start` runs the service with (package.json is the one source of them). */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((t) => t.startsWith('--'));
+}
+
 function entryArgs(runtime: 'compiled' | 'tsx'): string[] {
-  if (runtime === 'compiled') return [path.join(BUILD_DIR, 'main.js')];
+  if (runtime === 'compiled') return [...startFlags(), path.join(BUILD_DIR, 'main.js')];
   const loader = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
   return ['--import', loader, path.join(SERVICE_ROOT, 'src/main.ts')];
 }
