@@ -1,4 +1,4 @@
-import type { GroupSessionScope, RateLimit } from '../config.js';
+import type { Config } from '../config.js';
 import { directConversationKey, groupConversationKey, type ConversationKey } from '../engine/conversation-key.js';
 import { KeyedQueue } from '../engine/keyed-queue.js';
 import type { ConversationService } from '../engine/types.js';
@@ -11,21 +11,16 @@ import { classifyMessage } from './classify-message.js';
 import { answerQuestion, HandlingCancelled } from './answer-question.js';
 import { SenderRateLimit } from './sender-rate-limit.js';
 
-export interface ChatHandlerOptions {
+/**
+ * The chat settings of Config (GROUP_SESSION_SCOPE, THINKING_NOTICE_SECONDS (0 = no notice),
+ * CHAT_QUEUE_LIMIT, USER_RATE_LIMIT, ALLOWED_GROUPS / ALLOWED_USERS (empty = everyone),
+ * MESSAGE_MAX_AGE_MINUTES) plus the collaborators.
+ */
+export interface ChatHandlerOptions extends Omit<Config['chat'], 'streamEnabled'> {
   readonly engine: ConversationService;
   readonly ledger: MessageLedger;
   readonly replier: ChatReplier;
   readonly logger: Logger;
-  readonly groupSessionScope: GroupSessionScope;
-  /** 0 disables the "working on it" notice. */
-  readonly thinkingNoticeMs: number;
-  /** Messages waiting or running per conversation; one more gets the busy reply. */
-  readonly queueLimit: number;
-  readonly userRateLimit: RateLimit;
-  /** Empty = every group / every user. */
-  readonly allowedGroups: readonly string[];
-  readonly allowedUsers: readonly string[];
-  readonly messageMaxAgeMs: number;
   readonly now?: () => number;
 }
 
