@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { directConversationKey } from '../../src/engine/conversation-key.js';
 import { AssistantError } from '../../src/errors.js';
 import { startHttpHarness, type HttpHarness } from '../helpers/http-harness.js';
 import { ScriptedBackend } from '../helpers/scripted-backend.js';
@@ -60,6 +61,17 @@ describe('POST /assistant/ask', () => {
     expect(res.status).toBe(200);
     expect(res.body.sessionId).not.toBe(unknown);
     expect(res.body.sessionId).toMatch(UUID);
+  });
+
+  it("cannot reach a chat conversation's thread, even with the same id", async () => {
+    const backend = new ScriptedBackend();
+    const h = await start({}, backend);
+    const id = '6f1c2b9e-8d4a-4c1e-9f3a-2b7d5e8c1a00';
+    const chat = await h.engine.ask({ key: directConversationKey(id), text: 'a student in a DM' });
+    const res = await h.ask({ question: 'who am I?', sessionId: id });
+    expect(res.status).toBe(200);
+    expect(res.body.sessionId).not.toBe(id); // unknown HTTP session: a fresh one
+    expect(backend.threads.get(chat.threadId)).toEqual(['a student in a DM']);
   });
 
   it('isolates sessions from each other', async () => {
