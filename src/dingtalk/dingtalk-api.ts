@@ -10,6 +10,12 @@ export interface DingTalkApi {
    * caller can read it as a stream. Non-2xx answers throw `DingTalkApiError` like `request`.
    */
   openStream(req: DingTalkRequest): Promise<NodeJS.ReadableStream>;
+  /**
+   * POSTs JSON to an absolute DingTalk URL that carries its own credential (a message's
+   * sessionWebhook): no token, but the same keep-alive connections and timeout. Resolves with
+   * the status and body whatever the status; throws `DingTalkNetworkError` when there is none.
+   */
+  postToWebhook(url: string, body: unknown, timeoutMs?: number): Promise<{ status: number; data: unknown }>;
 }
 
 export interface DingTalkRequest {

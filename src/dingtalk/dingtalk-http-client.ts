@@ -89,6 +89,17 @@ export function createDingTalkApi(deps: DingTalkApiDeps): DingTalkHttpClient {
       }
       return body;
     },
+    async postToWebhook(url: string, body: unknown, timeoutMs = config.dingtalk.timeoutMs) {
+      const deadline = startCallDeadline(timeoutMs);
+      try {
+        const res = await ax.post(url, body, { signal: deadline.signal, headers: { 'Content-Type': 'application/json' } });
+        return { status: res.status, data: res.data as unknown };
+      } catch (err) {
+        throw toDingTalkNetworkError(err, deadline.timedOut(), 'webhook POST failed');
+      } finally {
+        deadline.clear();
+      }
+    },
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();

@@ -1,4 +1,3 @@
-import axios from 'axios';
 import type { ChatMessage, ChatReplier } from '../../chat/chat-message.js';
 import type { Logger } from '../../logger.js';
 import type { DingTalkApi } from '../dingtalk-api.js';
@@ -87,11 +86,7 @@ export class RobotReplier implements ChatReplier {
       at: { atUserIds: at ? [at] : [], isAtAll: false },
     };
     try {
-      const res = await axios.post(webhook, body, {
-        timeout: this.options.timeoutMs,
-        validateStatus: () => true,
-        headers: { 'Content-Type': 'application/json' },
-      });
+      const res = await this.options.api.postToWebhook(webhook, body, this.options.timeoutMs);
       const errcode = (res.data as { errcode?: unknown } | undefined)?.errcode;
       if (res.status === 200 && errcode === 0) return 'sent';
       const reason = errcode === WEBHOOK_EXPIRED ? 'webhook expired' : 'webhook refused the reply';
