@@ -65,11 +65,8 @@ export class ChatHandler {
   /** Answers messages a previous process admitted but did not finish (oldest first). */
   async recover(): Promise<number> {
     let resumed = 0;
-    // Oldest first; messages admitted in the same millisecond keep the order they were sent in.
-    const pending = (await this.options.ledger.pending()).sort(
-      (a, b) => a.admittedAt - b.admittedAt || sentAt(a.payload) - sentAt(b.payload),
-    );
-    for (const entry of pending) {
+    // The ledger lists them in arrival order (same-millisecond admits included).
+    for (const entry of await this.options.ledger.pending()) {
       if (!isChatMessage(entry.payload)) {
         await this.options.ledger.complete(entry.id);
         continue;
@@ -226,11 +223,6 @@ function cannedText(kind: string, limit: number): string {
     default:
       return CHAT_TEXTS.unsupported;
   }
-}
-
-function sentAt(payload: unknown): number {
-  const createdAt = (payload as Partial<ChatMessage> | null)?.createdAt;
-  return typeof createdAt === 'number' ? createdAt : 0;
 }
 
 function isChatMessage(value: unknown): value is ChatMessage {

@@ -78,6 +78,22 @@ describe('SQLite storage', () => {
     expect((await third.sessions.get(key))?.threadId).toBe('t2');
   });
 
+  it('sweep deletes expired sessions from the file, so it does not grow for months', async () => {
+    const file = tempFile();
+    const storage = await open(file);
+    for (let i = 0; i < 20; i++) {
+      await storage.sessions.set(httpConversationKey(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`), { threadId: `t${i}`, lastActiveAt: Date.now() }, i < 15 ? 50 : 60_000);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    await storage.sweep();
+    const db = await rawExec(file, 'SELECT 1');
+    const rows = await new Promise<unknown[]>((resolve, reject) =>
+      db.all(`SELECT key FROM sessions WHERE key LIKE 'sessions:http:%'`, (err, r) => (err ? reject(err) : resolve(r))),
+    );
+    db.close();
+    expect(rows).toHaveLength(5);
+  });
+
   it('turns a locked database into a 503 for /assistant/ask, then recovers', async () => {
     const h = await startHttpHarness();
     try {
