@@ -206,6 +206,21 @@ describe('POST /assistant/ask', () => {
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('behind a proxy (TRUST_PROXY=true) limits each client by X-Forwarded-For, otherwise by the socket', async () => {
+    const behind = await start({ RATE_LIMIT: '2/minute', TRUST_PROXY: 'true' });
+    const fromA = { 'x-forwarded-for': '203.0.113.7' };
+    const fromB = { 'x-forwarded-for': '203.0.113.8' };
+    const trusted = [fromA, fromA, fromA, fromB];
+    const statuses = [];
+    for (const headers of trusted) statuses.push((await behind.ask({ question: 'hi' }, headers)).status);
+    expect(statuses).toEqual([200, 200, 429, 200]);
+
+    const direct = await start({ RATE_LIMIT: '2/minute' });
+    const spoofed = [];
+    for (const headers of trusted) spoofed.push((await direct.ask({ question: 'hi' }, headers)).status);
+    expect(spoofed).toEqual([200, 200, 429, 429]); // a forged header does not buy a new bucket
+  });
+
   it('answers 404 in the catalogue format for unknown paths', async () => {
     const h = await start();
     const res = await fetch(`${h.url}/nope`);
