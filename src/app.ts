@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import type { AssistantBackend } from './assistant/assistant-backend.js';
+import type { AssistantBackend } from './backends/assistant-backend.js';
 import type { Config } from './config.js';
-import { createDingTalkAssistantBackend } from './dingtalk/assistant/dingtalk-assistant-backend.js';
+import { createDingTalkAssistantBackend } from './backends/dingtalk-assistant/dingtalk-assistant-backend.js';
 import { createDingTalkApi } from './dingtalk/dingtalk-http-client.js';
-import { createStreamTransport, type StreamTransport } from './dingtalk/stream/stream-transport.js';
+import { createStreamTransport, type StreamTransport } from './transports/dingtalk-stream/stream-transport.js';
 import { ConversationEngine, engineLimits } from './engine/conversation-engine.js';
-import { buildHttpApp } from './http/http-app.js';
+import { buildHttpApp } from './transports/http/http-app.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { openStorage, type Storage } from './storage/open-storage.js';
 

@@ -1,4 +1,4 @@
-import type { AssistantBackend, BackendAnswer, CallOptions, RunCheckpoint } from '../assistant/assistant-backend.js';
+import type { AssistantBackend, BackendAnswer, CallOptions, RunCheckpoint } from '../backends/assistant-backend.js';
 import type { Config } from '../config.js';
 import { AssistantError } from '../errors.js';
 import type { Logger } from '../logger.js';

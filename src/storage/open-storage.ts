@@ -4,10 +4,10 @@ import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { KeyvSessionStore } from './keyv-session-store.js';
+import { KeyvSessionStore } from './sqlite/keyv-session-store.js';
 import type { MessageLedger } from './message-ledger.js';
 import type { SessionStore } from './session-store.js';
-import { SqliteMessageLedger } from './sqlite-message-ledger.js';
+import { SqliteMessageLedger } from './sqlite/sqlite-message-ledger.js';
 
 export interface Storage {
   readonly sessions: SessionStore;

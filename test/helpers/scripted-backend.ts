@@ -1,4 +1,4 @@
-import type { AskInput, AssistantBackend, BackendAnswer, CallOptions, ResumeInput } from '../../src/assistant/assistant-backend.js';
+import type { AskInput, AssistantBackend, BackendAnswer, CallOptions, ResumeInput } from '../../src/backends/assistant-backend.js';
 import { AssistantError } from '../../src/errors.js';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDingTalkApi, type DingTalkHttpClient } from '../../src/dingtalk/dingtalk-http-client.js';
-import { createStreamTransport, type StreamTransport, type StreamTuning } from '../../src/dingtalk/stream/stream-transport.js';
+import { createStreamTransport, type StreamTransport, type StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
 import { ConversationEngine, engineLimits } from '../../src/engine/conversation-engine.js';
 import type { ConversationService } from '../../src/engine/types.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AssistantBackend, RunCheckpoint } from '../../src/assistant/assistant-backend.js';
+import type { AssistantBackend, RunCheckpoint } from '../../src/backends/assistant-backend.js';
 import { loadConfig } from '../../src/config.js';
-import { createDingTalkAssistantBackend } from '../../src/dingtalk/assistant/dingtalk-assistant-backend.js';
+import { createDingTalkAssistantBackend } from '../../src/backends/dingtalk-assistant/dingtalk-assistant-backend.js';
 import { createDingTalkApi, type DingTalkHttpClient } from '../../src/dingtalk/dingtalk-http-client.js';
 import { AssistantError } from '../../src/errors.js';
 import { startFakeDingTalk, type FakeDingTalk, type FakeDingTalkOptions } from '../fakes/fake-dingtalk.js';

@@ -5,7 +5,7 @@ import sqlite3 from 'sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StorageError } from '../../src/errors.js';
 import { openStorage } from '../../src/storage/open-storage.js';
-import { MAX_ADMIT_BATCH, SqliteMessageLedger, type SqliteLedgerOptions } from '../../src/storage/sqlite-message-ledger.js';
+import { MAX_ADMIT_BATCH, SqliteMessageLedger, type SqliteLedgerOptions } from '../../src/storage/sqlite/sqlite-message-ledger.js';
 import { captureLogger } from '../helpers/capture-logs.js';
 
 const toClose: Array<{ close(): Promise<void> }> = [];

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StreamClient, type CallbackHandler, type StreamClientOptions } from '../../src/dingtalk/stream/stream-client.js';
+import { StreamClient, type CallbackHandler, type StreamClientOptions } from '../../src/transports/dingtalk-stream/stream-client.js';
 import { FakeHttpServer, sleep } from '../fakes/fake-http-server.js';
 import { FakeStreamGateway } from '../fakes/fake-stream-gateway.js';
 import { captureLogger, type CapturedLogs } from '../helpers/capture-logs.js';

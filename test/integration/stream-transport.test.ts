@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHAT_TEXTS } from '../../src/chat/chat-texts.js';
-import { parseRobotMessage } from '../../src/dingtalk/stream/robot-message.js';
+import { parseRobotMessage } from '../../src/transports/dingtalk-stream/robot-message.js';
 import { AssistantError } from '../../src/errors.js';
 import { sleep } from '../fakes/fake-http-server.js';
 import { startStreamHarness, waitFor, type HarnessOptions, type StreamHarness } from '../helpers/stream-harness.js';

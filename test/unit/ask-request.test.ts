@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseAskBody } from '../../src/http/ask-request.js';
+import { parseAskBody } from '../../src/transports/http/ask-request.js';
 import { AppError } from '../../src/errors.js';
 
 describe('parseAskBody', () => {

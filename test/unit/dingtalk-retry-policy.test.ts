@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DingTalkApiError, DingTalkNetworkError } from '../../src/dingtalk/dingtalk-api.js';
-import { backoffDelay, classifyDingTalkError } from '../../src/dingtalk/assistant/retry-policy.js';
+import { backoffDelay, classifyDingTalkError } from '../../src/backends/dingtalk-assistant/retry-policy.js';
 import { toDingTalkApiError, toDingTalkNetworkError } from '../../src/dingtalk/dingtalk-http-errors.js';
 import { AssistantError } from '../../src/errors.js';
 

@@ -1,8 +1,8 @@
 import { createParser } from 'eventsource-parser';
 import { describe, expect, it } from 'vitest';
-import { createRunStreamState, foldRunEvent, streamedAnswer } from '../../src/dingtalk/assistant/sse-folder.js';
-import { SseLineSplitter } from '../../src/dingtalk/assistant/sse-lines.js';
-import { extractAnswer } from '../../src/dingtalk/assistant/answer-reader.js';
+import { createRunStreamState, foldRunEvent, streamedAnswer } from '../../src/backends/dingtalk-assistant/sse-folder.js';
+import { SseLineSplitter } from '../../src/backends/dingtalk-assistant/sse-lines.js';
+import { extractAnswer } from '../../src/backends/dingtalk-assistant/answer-reader.js';
 
 const M = 'message_75c25f6c8cd847d4b1971e5765b59486';
 const run = (event: string, statusEnum: string, extra: object = {}) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, reconnectDelay } from '../../src/dingtalk/stream/reconnect-backoff.js';
+import { DEFAULT_BACKOFF, reconnectDelay } from '../../src/transports/dingtalk-stream/reconnect-backoff.js';
 
 describe('reconnectDelay', () => {
   it('grows from 1 s, adds up to 1 s of jitter and caps at 60 s', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRobotMessage } from '../../src/dingtalk/stream/robot-message.js';
+import { parseRobotMessage } from '../../src/transports/dingtalk-stream/robot-message.js';
 
 const base = {
   msgId: 'msgABC==',

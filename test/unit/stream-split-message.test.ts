@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitMessage } from '../../src/dingtalk/robot/split-message.js';
+import { splitMessage } from '../../src/replies/dingtalk-markdown/split-message.js';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const fitsChars = (max: number) => (p: string) => p.length <= max;

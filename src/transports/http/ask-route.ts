@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { httpConversationKey } from '../engine/conversation-key.js';
-import type { ConversationService } from '../engine/types.js';
-import { AppError } from '../errors.js';
+import { httpConversationKey } from '../../engine/conversation-key.js';
+import type { ConversationService } from '../../engine/types.js';
+import { AppError } from '../../errors.js';
 import { parseAskBody } from './ask-request.js';
 
 export interface AskRouteOptions {

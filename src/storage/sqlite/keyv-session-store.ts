@@ -1,8 +1,8 @@
 import type Keyv from 'keyv';
-import type { ConversationKey } from '../engine/conversation-key.js';
-import { StorageError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { SessionRecord, SessionStore } from './session-store.js';
+import type { ConversationKey } from '../../engine/conversation-key.js';
+import { StorageError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { SessionRecord, SessionStore } from '../session-store.js';
 
 /** Records kept in memory; older ones are read from SQLite again when needed. */
 const CACHE_ENTRIES = 10_000;

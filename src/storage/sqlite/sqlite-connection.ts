@@ -1,5 +1,5 @@
 import sqlite3 from 'sqlite3';
-import { StorageError } from '../errors.js';
+import { StorageError } from '../../errors.js';
 
 export interface SqliteConnectionOptions {
   /** A file path, or `:memory:` for a private in-memory database. */

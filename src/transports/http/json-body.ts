@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
+import { AppError } from '../../errors.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -5,11 +5,11 @@ import type {
   CallOptions,
   ResumeInput,
   RunCheckpoint,
-} from '../../assistant/assistant-backend.js';
+} from '../assistant-backend.js';
 import type { Config } from '../../config.js';
 import { AssistantError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { DingTalkApi } from '../dingtalk-api.js';
+import type { DingTalkApi } from '../../dingtalk/dingtalk-api.js';
 import { CallBudget } from './call-budget.js';
 import { classifyDingTalkError, verdictError } from './retry-policy.js';
 import { answerByPolling, answerByStream, pollAndRead, type RunContext, type RunEnd } from './run-flows.js';

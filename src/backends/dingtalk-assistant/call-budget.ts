@@ -1,5 +1,5 @@
 import { AssistantError } from '../../errors.js';
-import type { DingTalkApi, DingTalkRequest } from '../dingtalk-api.js';
+import type { DingTalkApi, DingTalkRequest } from '../../dingtalk/dingtalk-api.js';
 
 type BudgetRequest = Omit<DingTalkRequest, 'timeoutMs' | 'signal'>;
 

@@ -1,7 +1,7 @@
 import type { AssistantErrorKind } from '../../errors.js';
 import { AssistantError } from '../../errors.js';
-import { DingTalkApiError, DingTalkNetworkError } from '../dingtalk-api.js';
-import { IP_THROTTLE_CODE } from '../dingtalk-http-errors.js';
+import { DingTalkApiError, DingTalkNetworkError } from '../../dingtalk/dingtalk-api.js';
+import { IP_THROTTLE_CODE } from '../../dingtalk/dingtalk-http-errors.js';
 
 /** What to do about one failed DingTalk call. */
 export interface ErrorVerdict {

@@ -1,5 +1,5 @@
-import { StorageError } from '../errors.js';
-import type { LedgerEntry, MessageLedger } from './message-ledger.js';
+import { StorageError } from '../../errors.js';
+import type { LedgerEntry, MessageLedger } from '../message-ledger.js';
 import { SqliteConnection } from './sqlite-connection.js';
 
 export interface SqliteLedgerOptions {

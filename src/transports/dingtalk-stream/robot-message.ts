@@ -1,5 +1,5 @@
 import type { ChatContent, ChatMessage } from '../../chat/chat-message.js';
-import type { RobotReplyTarget } from '../robot/reply-target.js';
+import type { RobotReplyTarget } from '../../dingtalk/robot-reply-target.js';
 
 /** The fields of a robot callback (`data` of topic /v1.0/im/bot/messages/get) we read. */
 interface RobotPayload {

@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatReplier } from '../../chat/chat-message.js';
 import type { Logger } from '../../logger.js';
-import type { DingTalkApi } from '../dingtalk-api.js';
-import { isRobotReplyTarget, type RobotReplyTarget } from './reply-target.js';
+import type { DingTalkApi } from '../../dingtalk/dingtalk-api.js';
+import { isRobotReplyTarget, type RobotReplyTarget } from '../../dingtalk/robot-reply-target.js';
 import { splitMessage } from './split-message.js';
 
 export interface RobotReplierOptions {
