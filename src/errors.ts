@@ -45,6 +45,11 @@ export const ERRORS = {
     status: 415,
     message: 'The request body must be JSON (Content-Type: application/json).',
   },
+  QUESTION_REFUSED: {
+    code: 42201,
+    status: 422,
+    message: 'The assistant cannot answer this question (it was refused by content moderation).',
+  },
   RATE_LIMITED: { code: 42901, status: 429, message: 'Too many requests; please retry later.' },
   INTERNAL: { code: 50001, status: 500, message: 'Internal error; please retry later.' },
   ASSISTANT_FAILED: {
@@ -89,31 +94,58 @@ export class AppError extends Error {
  * (HTTP status, chat sentence); backends map their vendor's errors to kinds.
  */
 export type AssistantErrorKind =
-  | 'failed' // the run ended in failure
+  | 'failed' // the model service tried and failed (a run or stream ended in failure)
   | 'timeout' // no answer before the deadline
-  | 'unavailable' // network error, 5xx, transient busy codes after retries
+  | 'unavailable' // network error, 5xx, a stream cut short, transient busy codes after retries
   | 'rate_limited' // upstream throttling after retries
-  | 'thread_missing' // the thread is gone upstream; the engine replaces it
+  | 'conversation_missing' // the upstream conversation is gone; the backend starts a new one
   | 'rejected' // upstream refused the request as malformed (a caller mistake)
-  | 'auth' // credentials or permissions are wrong (operator must act)
-  | 'cancelled'; // the caller gave up (shutdown)
+  | 'auth' // credentials or permissions are wrong (operator must act; `hint` names the variable)
+  | 'config' // the model, app or assistant named in config does not exist (operator must act)
+  | 'quota' // the account is out of balance or quota (operator must act)
+  | 'blocked' // content moderation refused the question or the answer (not a failure of ours)
+  | 'unsupported' // the app asked for something the bot cannot show (a form)
+  | 'cancelled'; // the caller gave up (shutdown, client gone)
 
 export class AssistantError extends Error {
   readonly kind: AssistantErrorKind;
-  /** Vendor error code, when there is one (e.g. `thread.not.exist`). */
+  /** Vendor error code, when there is one (e.g. `thread.not.exist`, `data_inspection_failed`). */
   readonly upstreamCode?: string;
   readonly status?: number;
+  /** For operators: the variable to check (`OPENAI_API_KEY`, `OPENAI_MODEL`...). Logged, never shown. */
+  readonly hint?: string;
+  /**
+   * The conversation state the failed question leaves behind (e.g. a run still active upstream),
+   * to store instead of the state before the question; undefined keeps the stored state.
+   */
+  readonly state?: Readonly<Record<string, unknown>>;
 
   constructor(
     kind: AssistantErrorKind,
     detail: string,
-    extra: { upstreamCode?: string; status?: number; cause?: unknown } = {},
+    extra: {
+      upstreamCode?: string;
+      status?: number;
+      hint?: string;
+      state?: Readonly<Record<string, unknown>>;
+      cause?: unknown;
+    } = {},
   ) {
     super(detail, { cause: extra.cause });
     this.name = 'AssistantError';
     this.kind = kind;
     this.upstreamCode = extra.upstreamCode;
     this.status = extra.status;
+    this.hint = extra.hint;
+    this.state = extra.state;
+  }
+
+  /** The same error carrying the state to keep (backends add it on the way out). */
+  withState(state: Readonly<Record<string, unknown>> | undefined): AssistantError {
+    if (state === undefined) return this;
+    const copy = new AssistantError(this.kind, this.message, { ...this, state, cause: this.cause });
+    copy.stack = this.stack;
+    return copy;
   }
 }
 
@@ -137,7 +169,8 @@ export class BusyError extends Error {
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof AssistantError) {
-    const name: ErrorName = err.kind === 'timeout' ? 'ANSWER_TIMEOUT' : 'ASSISTANT_FAILED';
+    const name: ErrorName =
+      err.kind === 'timeout' ? 'ANSWER_TIMEOUT' : err.kind === 'blocked' ? 'QUESTION_REFUSED' : 'ASSISTANT_FAILED';
     return new AppError(name, err.message, { cause: err });
   }
   if (err instanceof StorageError) return new AppError('SERVICE_UNAVAILABLE', err.message, { cause: err });
