@@ -102,7 +102,7 @@ async function lookupRate(o: ResourceOptions): Promise<Lookups> {
   try {
     const key = (i: number) => `http:00000000-0000-4000-8000-${String(i).padStart(12, '0')}` as ConversationKey;
     for (let i = 0; i < o.sessions; i += 500) {
-      await Promise.all(Array.from({ length: Math.min(500, o.sessions - i) }, (_, j) => storage.sessions.set(key(i + j), { threadId: `thread_${i + j}`, lastActiveAt: Date.now() }, 1_800_000)));
+      await Promise.all(Array.from({ length: Math.min(500, o.sessions - i) }, (_, j) => storage.sessions.set(key(i + j), { backend: 'dingtalk-assistant', state: { threadId: `thread_${i + j}` }, lastActiveAt: Date.now() }, 1_800_000)));
     }
     const rate = async (parallel: number) => {
       const started = performance.now();

@@ -1,10 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { AssistantBackend } from './backends/assistant-backend.js';
-import type { Config } from './config.js';
-import { createDingTalkAssistantBackend } from './backends/dingtalk-assistant/dingtalk-assistant-backend.js';
+import { selectBackend } from './backends/select-backend.js';
+import type { Config } from './config/config.js';
 import { createDingTalkApi } from './dingtalk/dingtalk-http-client.js';
-import { createStreamTransport, type StreamTransport } from './transports/dingtalk-stream/stream-transport.js';
-import { ConversationEngine, engineLimits } from './engine/conversation-engine.js';
+import { ChatHandler } from './chat/chat-handler.js';
+import { RobotReplier } from './replies/dingtalk-markdown/robot-replier.js';
+import { createStreamTransport, type StreamTransport, type StreamTuning } from './transports/dingtalk-stream/stream-transport.js';
+import { ConversationEngine, type EngineOptions } from './engine/conversation-engine.js';
 import { buildHttpApp } from './transports/http/http-app.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { openStorage, type Storage } from './storage/open-storage.js';
@@ -12,8 +14,10 @@ import { openStorage, type Storage } from './storage/open-storage.js';
 export interface AppDeps {
   readonly logger: Logger;
   readonly redactor: SecretRedactor;
-  /** Replaces the DingTalk assistant backend (tests of other backends). */
+  /** Replaces the configured backend (tests). */
   readonly backend?: AssistantBackend;
+  /** Stream reconnect and stop knobs (tests); production uses the defaults. */
+  readonly streamTuning?: StreamTuning;
 }
 
 export interface App {
@@ -42,14 +46,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     logger,
   });
   const api = createDingTalkApi({ config, logger, redactor });
-  const backend = deps.backend ?? createDingTalkAssistantBackend({ api, config, logger });
+  const backend = deps.backend ?? selectBackend({ config, dingtalk: api, logger });
   const engine = new ConversationEngine({
     backend,
     sessions: storage.sessions,
     logger,
+    pseudonymKey: storage.pseudonymKey,
     ...engineLimits(config),
   });
-  const stream = createStreamTransport({ config, engine, ledger: storage.ledger, api, logger, redactor });
+  const replier = new RobotReplier({ api, robotCode: config.dingtalk.appKey, timeoutMs: config.dingtalk.timeoutMs, logger });
+  const chat = new ChatHandler({ ...config.chat, engine, ledger: storage.ledger, replier, logger: logger.child({ transport: 'chat' }) });
+  const stream = createStreamTransport({ config, sink: chat, logger, redactor, tuning: deps.streamTuning });
   const http = await buildHttpApp({
     config,
     engine,
@@ -72,6 +79,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     ]);
     await storage.close();
     api.close();
+    backend.close?.();
     logger.info('stopped');
   };
 
@@ -96,6 +104,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       stopping ??= stop();
       return stopping;
     },
+  };
+}
+
+/** The engine's limits as configured (SESSION_TTL_MINUTES, ANSWER_TIMEOUT_SECONDS, ...). */
+export function engineLimits(
+  config: Config,
+): Pick<EngineOptions, 'sessionTtlMs' | 'answerTimeoutMs' | 'queueLimit' | 'maxConcurrentRuns'> {
+  return {
+    sessionTtlMs: config.sessions.ttlMs,
+    answerTimeoutMs: config.assistant.answerTimeoutMs,
+    queueLimit: config.assistant.queueLimit,
+    maxConcurrentRuns: config.assistant.maxConcurrentRuns,
   };
 }
 

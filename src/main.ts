@@ -1,6 +1,7 @@
 import dotenv from 'dotenv';
 import { buildApp, type App } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { backendSecrets } from './backends/select-backend.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { StorageError } from './errors.js';
 import { createLogger, flushLogger, type Logger, SecretRedactor } from './logger.js';
 
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   const config = readConfigOrExit();
   const redactor = new SecretRedactor();
   redactor.add(config.dingtalk.appSecret);
-  for (const key of config.http.apiKeys) redactor.add(key);
+  for (const key of [...config.http.apiKeys, ...backendSecrets(config)]) redactor.add(key);
   const logger = createLogger({ level: config.log.level, file: config.log.file, redactor });
   installCrashHandlers(logger);
 

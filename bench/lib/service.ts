@@ -79,6 +79,7 @@ export function benchEnv(fake: BenchFake, overrides: Record<string, string> = {}
   return {
     DING_APP_KEY: f.tokens.appKey,
     DING_APP_SECRET: f.tokens.appSecret,
+    ASSISTANT_BACKEND: 'dingtalk-assistant',
     AI_ASSISTANT_ID: f.assistant.assistantId,
     DINGTALK_API_BASE: f.baseUrl,
     SESSION_STORAGE: `sqlite://${tempStorageFile()}`,

@@ -1,5 +1,4 @@
-import type { ConversationKey } from '../engine/conversation-key.js';
-import type { ConversationService } from '../engine/types.js';
+import type { ConversationTurn } from '../engine/types.js';
 import { AssistantError, BusyError, StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ChatMessage, ChatReplier } from './chat-message.js';
@@ -14,11 +13,11 @@ export class HandlingCancelled extends Error {
 }
 
 export interface AnswerInput {
-  readonly engine: ConversationService;
+  /** The conversation's turn this question runs in. */
+  readonly turn: ConversationTurn;
   readonly replier: ChatReplier;
   readonly thinkingNoticeMs: number;
   readonly message: ChatMessage;
-  readonly key: ConversationKey;
   readonly text: string;
   readonly signal: AbortSignal;
   readonly log: Logger;
@@ -30,19 +29,18 @@ export interface AnswerInput {
  * slow; the notice is always delivered before the caller sends the answer.
  */
 export async function answerQuestion(input: AnswerInput): Promise<string> {
-  const { engine, message, key, text, signal, log } = input;
+  const { turn, message, text, signal, log } = input;
   const notice = new ThinkingNotice(input);
+  notice.arm();
   try {
-    const result = await engine.ask({
-      key,
+    const result = await turn.ask({
       text,
       requestId: message.id,
       signal,
-      logContext: { msgId: message.id, transport: 'dingtalk-stream' },
-      onStart: () => notice.arm(),
+      logContext: { msgId: message.id, transport: 'chat' },
     });
     if (result.answer.trim() === '') {
-      log.warn('assistant returned an empty answer', { threadId: result.threadId, runId: result.runId });
+      log.warn('assistant returned an empty answer');
       return CHAT_TEXTS.failed;
     }
     return result.answer;

@@ -1,11 +1,10 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { directConversationKey, groupConversationKey, type ConversationKey } from '../engine/conversation-key.js';
-import { KeyedQueue } from '../engine/keyed-queue.js';
-import type { ConversationService } from '../engine/types.js';
+import type { ConversationService, ConversationTurn } from '../engine/types.js';
 import { BusyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MessageLedger } from '../storage/message-ledger.js';
-import type { ChatMessage, ChatReplier } from './chat-message.js';
+import type { ChatMessage, ChatReplier, ChatSink } from './chat-message.js';
 import { CHAT_TEXTS, tooLongText } from './chat-texts.js';
 import { classifyMessage } from './classify-message.js';
 import { answerQuestion, HandlingCancelled } from './answer-question.js';
@@ -13,8 +12,8 @@ import { SenderRateLimit } from './sender-rate-limit.js';
 
 /**
  * The chat settings of Config (GROUP_SESSION_SCOPE, THINKING_NOTICE_SECONDS (0 = no notice),
- * CHAT_QUEUE_LIMIT, USER_RATE_LIMIT, ALLOWED_GROUPS / ALLOWED_USERS (empty = everyone),
- * MESSAGE_MAX_AGE_MINUTES) plus the collaborators.
+ * USER_RATE_LIMIT, ALLOWED_GROUPS / ALLOWED_USERS (empty = everyone), MESSAGE_MAX_AGE_MINUTES)
+ * plus the collaborators.
  */
 export interface ChatHandlerOptions extends Omit<Config['chat'], 'streamEnabled'> {
   readonly engine: ConversationService;
@@ -26,18 +25,16 @@ export interface ChatHandlerOptions extends Omit<Config['chat'], 'streamEnabled'
 
 /**
  * The chat side of the bot: admits a message into the ledger (the redelivery guard), then
- * handles it in the background, one message at a time per conversation, so a command queued
- * behind a question is applied after the question's answer went out.
+ * handles it in the background as one turn of its conversation (the engine's lane), so a
+ * command queued behind a question is applied after the question's answer went out.
  */
-export class ChatHandler {
-  private readonly lanes: KeyedQueue;
+export class ChatHandler implements ChatSink {
   private readonly rateLimit: SenderRateLimit;
   private readonly now: () => number;
   private readonly stopping = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: ChatHandlerOptions) {
-    this.lanes = new KeyedQueue(options.queueLimit);
     this.now = options.now ?? Date.now;
     this.rateLimit = new SenderRateLimit(options.userRateLimit, this.now);
   }
@@ -107,11 +104,11 @@ export class ChatHandler {
     const key = this.conversationKey(message);
     const log = this.options.logger.child({ msgId: message.id, conversationKey: key });
     try {
-      await this.lanes.run(key, async () => {
+      await this.options.engine.inConversation(key, async (turn) => {
         if (!(await admission)) return;
         // In a burst, every frame is recorded and acked before any answer takes the CPU.
         await this.options.ledger.idle();
-        await this.process(message, key, log, recordedReply);
+        await this.process(message, turn, log, recordedReply);
       });
     } catch (err) {
       if (!(err instanceof BusyError)) throw err;
@@ -121,8 +118,8 @@ export class ChatHandler {
     }
   }
 
-  /** Runs in the conversation's lane: one message of a conversation at a time. */
-  private async process(message: ChatMessage, key: ConversationKey, log: Logger, recordedReply?: string): Promise<void> {
+  /** Runs as the conversation's turn: one message of a conversation at a time. */
+  private async process(message: ChatMessage, turn: ConversationTurn, log: Logger, recordedReply?: string): Promise<void> {
     if (this.stopping.signal.aborted) return; // shutting down: stays pending for the next process
     const refusal = this.refusal(message, log);
     if (refusal === 'drop') return this.options.ledger.complete(message.id);
@@ -135,7 +132,7 @@ export class ChatHandler {
       case 'question':
         try {
           const signal = this.stopping.signal;
-          text = await answerQuestion({ ...this.options, message, key, text: intent.text, signal, log });
+          text = await answerQuestion({ ...this.options, turn, message, text: intent.text, signal, log });
         } catch (err) {
           if (err instanceof HandlingCancelled) return;
           throw err;
@@ -143,7 +140,7 @@ export class ChatHandler {
         await this.recordReply(message, text, log);
         break;
       case 'new-conversation':
-        await this.options.engine.reset(key);
+        await turn.reset();
         log.info('conversation reset by the user');
         text = CHAT_TEXTS.newConversation;
         break;

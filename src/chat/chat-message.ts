@@ -41,3 +41,13 @@ export interface ChatReplier {
   /** Resolves once every part of `text` is delivered, in order; throws when it cannot be. */
   reply(message: ChatMessage, text: string): Promise<void>;
 }
+
+/** What a chat transport hands messages to (the chat handler). */
+export interface ChatSink {
+  /** Records the message and queues its answer; resolves false for a redelivery. Ack after it resolves. */
+  accept(message: ChatMessage): Promise<boolean>;
+  /** Answers messages a previous process recorded but did not finish; resolves how many. */
+  recover(): Promise<number>;
+  /** Lets in-flight answers finish for `graceMs`, then cancels the rest (they stay recorded). */
+  stop(graceMs?: number): Promise<void>;
+}

@@ -22,6 +22,8 @@ export const CHAT_TEXTS = {
   timeout: '抱歉，回答超时了，请稍后重试。\nSorry, that took too long; please try again.',
   rateLimited: '现在提问的人太多了，请过一分钟再试。\nMany people are asking right now; please try again in a minute.',
   unavailable: 'AI 助手暂时不可用，请稍后重试。\nThe assistant is temporarily unavailable; please try again later.',
+  refused: '抱歉，这个问题我无法回答，换个问题试试吧。\nSorry, I cannot answer that one; please try a different question.',
+  needsForm: '这个应用需要填写表单，机器人里暂时无法显示，请联系老师。\nThis app needs a form, which the bot cannot show; please ask a teacher.',
 } as const;
 
 /** The question is longer than the assistant accepts. */
@@ -38,6 +40,10 @@ export function assistantFailureText(kind: AssistantErrorKind): string {
       return CHAT_TEXTS.rateLimited;
     case 'unavailable':
       return CHAT_TEXTS.unavailable;
+    case 'blocked':
+      return CHAT_TEXTS.refused;
+    case 'unsupported':
+      return CHAT_TEXTS.needsForm;
     default:
       return CHAT_TEXTS.failed;
   }

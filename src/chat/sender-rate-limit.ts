@@ -1,4 +1,4 @@
-import type { RateLimit } from '../config.js';
+import type { RateLimit } from '../config/config.js';
 
 export type RateVerdict = 'allowed' | 'limited' | 'limited-quietly';
 

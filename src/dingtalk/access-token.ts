@@ -1,5 +1,5 @@
 import axios, { type AxiosInstance } from 'axios';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Logger, SecretRedactor } from '../logger.js';
 import { DingTalkNetworkError } from './dingtalk-api.js';
 import { toDingTalkApiError, toDingTalkNetworkError } from './dingtalk-http-errors.js';

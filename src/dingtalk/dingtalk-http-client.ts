@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Logger, SecretRedactor } from '../logger.js';
 import { createAccessTokenCache, type AccessTokenCache } from './access-token.js';
 import { DingTalkApiError, DingTalkNetworkError, type DingTalkApi, type DingTalkRequest } from './dingtalk-api.js';

@@ -1,9 +1,10 @@
+import type { TokenUsage } from '../backends/assistant-backend.js';
 import type { ConversationKey } from './conversation-key.js';
 
 /** One question for the engine, from any transport. */
 export interface AskRequest {
   readonly key: ConversationKey;
-  /** The user's text, exactly as it should reach the assistant. */
+  /** The user's text, exactly as it should reach the model. */
   readonly text: string;
   /**
    * Epoch ms by which the answer must exist. Default: ANSWER_TIMEOUT_SECONDS after the
@@ -11,35 +12,48 @@ export interface AskRequest {
    */
   readonly deadline?: number;
   /**
-   * Identifies this question across process restarts (chat: the message id). Asking again with
-   * the same id after a crash resumes the recorded run instead of asking the assistant twice.
+   * Identifies this question across process restarts (chat: the message id). Asked again with
+   * the same id after a crash, the backend resumes or replays instead of answering twice.
    */
   readonly requestId?: string;
-  /** Aborted on shutdown. */
+  /** Aborted on shutdown, or when the asker went away. */
   readonly signal?: AbortSignal;
   /** Fields added to every log line about this question (msgId, sessionId...). */
   readonly logContext?: Readonly<Record<string, unknown>>;
-  /** Called when the question's turn starts (it stops waiting behind earlier ones). */
-  readonly onStart?: () => void;
+  /** The answer so far, cleaned, as the model writes it (AI cards). */
+  readonly onText?: (textSoFar: string) => void;
+  /** The system prompt for this question (by role), replacing the backend's default. */
+  readonly systemPrompt?: string;
+  /** `student` or `teacher`, for backends that take the role as an input. */
+  readonly role?: string;
 }
 
 export interface AskResult {
   readonly answer: string;
-  readonly threadId: string;
-  readonly runId?: string;
-  /** True when this question started a new thread (new session, expiry, or a lost thread). */
-  readonly newThread: boolean;
+  /** True when this question started a new conversation (first question, expiry, reset). */
+  readonly newConversation: boolean;
+  readonly usage?: TokenUsage;
+}
+
+/** A conversation's turn: everything done inside runs alone for that conversation. */
+export interface ConversationTurn {
+  readonly key: ConversationKey;
+  ask(request: Omit<AskRequest, 'key'>): Promise<AskResult>;
+  /** Forgets the conversation; the next question starts a new one. */
+  reset(): Promise<void>;
 }
 
 /** The engine, as transports see it. */
 export interface ConversationService {
   /**
-   * Answers `text` in the conversation's thread. Questions of one key run one at a time in
-   * arrival order; throws BusyError when too many are waiting, AssistantError/StorageError
-   * when the answer cannot be had.
+   * Runs `work` as the conversation's next turn: turns of one key run one at a time in arrival
+   * order (the place in line is taken synchronously), keys in parallel. Throws BusyError at
+   * once when CONVERSATION_QUEUE_LIMIT turns already wait or run for the key.
    */
+  inConversation<T>(key: ConversationKey, work: (turn: ConversationTurn) => Promise<T>): Promise<T>;
+  /** A turn that only asks: `inConversation(key, t => t.ask(request))`. */
   ask(request: AskRequest): Promise<AskResult>;
-  /** Forgets the conversation's thread; the next question starts a new one. */
+  /** A turn that only resets. */
   reset(key: ConversationKey): Promise<void>;
   /** True when the key has a live (unexpired) session. */
   hasSession(key: ConversationKey): Promise<boolean>;

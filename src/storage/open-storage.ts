@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Keyv from 'keyv';
@@ -12,6 +13,11 @@ import { SqliteMessageLedger } from './sqlite/sqlite-message-ledger.js';
 export interface Storage {
   readonly sessions: SessionStore;
   readonly ledger: MessageLedger;
+  /**
+   * A random secret made once per store and kept in it: the key of the pseudonyms that stand
+   * for conversations towards model services (stable across restarts, useless elsewhere).
+   */
+  readonly pseudonymKey: string;
   /** True when the store answers a read (for /healthz). */
   ping(): Promise<boolean>;
   /** Deletes expired sessions and ledger ids so the file does not grow for months. */
@@ -43,9 +49,17 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     await sessionsKeyv.disconnect().catch(() => undefined);
     throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
   }
+  let pseudonymKey: string;
+  try {
+    pseudonymKey = await loadPseudonymKey(sessionsKeyv);
+  } catch (err) {
+    await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close()]);
+    throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
+  }
   const storage: Storage = {
     sessions: new KeyvSessionStore(sessionsKeyv, options.logger),
     ledger,
+    pseudonymKey,
     ping: async () => {
       try {
         await sessionsKeyv.get('__ping__');
@@ -70,6 +84,16 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
   }
   return storage;
+}
+
+const PSEUDONYM_KEY = '__pseudonym_key__';
+
+async function loadPseudonymKey(keyv: Keyv): Promise<string> {
+  const stored: unknown = await keyv.get(PSEUDONYM_KEY);
+  if (typeof stored === 'string' && stored.length >= 32) return stored;
+  const made = randomBytes(32).toString('hex');
+  await keyv.set(PSEUDONYM_KEY, made); // no TTL: it must outlive every session
+  return made;
 }
 
 /** The sessions' keyv for `url`, and the SQLite file the ledger opens beside it. */

@@ -3,14 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AssistantBackend } from '../../src/backends/assistant-backend.js';
-import { loadConfig, type Config } from '../../src/config.js';
-import { ConversationEngine, engineLimits } from '../../src/engine/conversation-engine.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { engineLimits } from '../../src/app.js';
+import { ConversationEngine } from '../../src/engine/conversation-engine.js';
 import { buildHttpApp } from '../../src/transports/http/http-app.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';
 import { captureLogger, type CapturedLogs } from './capture-logs.js';
 import { ScriptedBackend } from './scripted-backend.js';
 
 export const TEST_ENV = {
+  ASSISTANT_BACKEND: 'dingtalk-assistant',
   DING_APP_KEY: 'ding-test-app-key',
   DING_APP_SECRET: 'test-app-secret-value-0123456789',
   AI_ASSISTANT_ID: '0123456789abcdef0123456789abcdef',
@@ -22,7 +24,7 @@ export interface HttpHarness {
   readonly url: string;
   readonly app: FastifyInstance;
   readonly engine: ConversationEngine;
-  readonly backend: AssistantBackend;
+  readonly backend: AssistantBackend | ScriptedBackend;
   readonly storage: Storage;
   readonly logs: CapturedLogs;
   readonly config: Config;
@@ -33,7 +35,7 @@ export interface HttpHarness {
 /** The real HTTP app + engine + SQLite store, listening on 127.0.0.1:0. */
 export async function startHttpHarness(
   env: Record<string, string> = {},
-  backend: AssistantBackend = new ScriptedBackend(),
+  backend: AssistantBackend | ScriptedBackend = new ScriptedBackend(),
 ): Promise<HttpHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'http-'));
   const config = loadConfig({ SESSION_STORAGE: `sqlite://${path.join(dir, 's.sqlite')}`, ...TEST_ENV, ...env });
@@ -42,9 +44,10 @@ export async function startHttpHarness(
   for (const k of config.http.apiKeys) logs.redactor.add(k);
   const storage = await openStorage({ url: config.sessions.storage, ledgerTtlMs: 60_000, logger: logs.logger });
   const engine = new ConversationEngine({
-    backend,
+    backend: backend instanceof ScriptedBackend ? backend.backend(logs.logger) : backend,
     sessions: storage.sessions,
     logger: logs.logger,
+    pseudonymKey: storage.pseudonymKey,
     ...engineLimits(config),
   });
   const app = await buildHttpApp({ config, engine, logger: logs.logger, health: { storageReachable: () => storage.ping() } });

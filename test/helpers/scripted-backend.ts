@@ -1,12 +1,20 @@
-import type { AskInput, AssistantBackend, BackendAnswer, CallOptions, ResumeInput } from '../../src/backends/assistant-backend.js';
+import type { AssistantBackend, CallOptions } from '../../src/backends/assistant-backend.js';
+import { createDingTalkAssistantBackend } from '../../src/backends/dingtalk-assistant/dingtalk-assistant-backend.js';
+import type {
+  ResumeInput,
+  RunAnswer as BackendAnswer,
+  ThreadAskInput as AskInput,
+  ThreadsClient,
+} from '../../src/backends/dingtalk-assistant/threads-client.js';
 import { AssistantError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
 
 /**
- * An in-memory AssistantBackend for engine and transport tests: threads remember their
- * questions, answers take `delayMs`, and failures can be scripted per call.
+ * An in-memory Threads API for engine and transport tests: threads remember their questions,
+ * answers take `delayMs`, and failures can be scripted per call. `backend(logger)` gives the
+ * AssistantBackend the service uses (the DingTalk assistant backend over these threads).
  */
-export class ScriptedBackend implements AssistantBackend {
-  readonly name = 'scripted';
+export class ScriptedBackend implements ThreadsClient {
   readonly threads = new Map<string, string[]>();
   readonly calls: Array<{ op: string; threadId?: string; text?: string; at: number; maybeAdded?: boolean }> = [];
   /** Runs started and not yet finished, by run id. */
@@ -40,7 +48,7 @@ export class ScriptedBackend implements AssistantBackend {
       maybeAdded: input.messageMaybeAdded,
     });
     const history = this.threads.get(input.threadId);
-    if (!history) throw new AssistantError('thread_missing', 'no such thread', { upstreamCode: 'thread.not.exist' });
+    if (!history) throw new AssistantError('conversation_missing', 'no such thread', { upstreamCode: 'thread.not.exist' });
     const failure = this.failures.shift();
     if (failure) throw failure;
     if (this.activeRuns.size > 0 && [...this.activeRuns].some((r) => r.startsWith(input.threadId))) {
@@ -78,6 +86,11 @@ export class ScriptedBackend implements AssistantBackend {
     if (!this.activeRuns.has(input.runId)) return { answer: `(answer of ${input.runId})`, runId: input.runId };
     await sleep(Math.max(0, input.deadline - Date.now()));
     throw new AssistantError('timeout', 'earlier run still active');
+  }
+
+  /** The DingTalk assistant backend over these scripted threads. */
+  backend(logger: Logger): AssistantBackend {
+    return createDingTalkAssistantBackend({ threads: this, logger });
   }
 
   /** Lets a hung run end (as if DingTalk finally finished it). */

@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, type Config } from '../../src/config.js';
-import { createDingTalkApi, type DingTalkHttpClient } from '../../src/dingtalk/dingtalk-http-client.js';
-import { createStreamTransport, type StreamTransport, type StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
-import { ConversationEngine, engineLimits } from '../../src/engine/conversation-engine.js';
-import type { ConversationService } from '../../src/engine/types.js';
-import { openStorage, type Storage } from '../../src/storage/open-storage.js';
+import { buildApp, type App } from '../../src/app.js';
+import type { AssistantBackend } from '../../src/backends/assistant-backend.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import type { ConversationEngine } from '../../src/engine/conversation-engine.js';
+import type { StreamTransport, StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
+import type { Storage } from '../../src/storage/open-storage.js';
 import { FakeHttpServer } from '../fakes/fake-http-server.js';
 import { FakeRobotApi } from '../fakes/fake-robot-api.js';
 import { FakeStreamGateway } from '../fakes/fake-stream-gateway.js';
@@ -17,8 +17,8 @@ import { ScriptedBackend } from './scripted-backend.js';
 export interface HarnessOptions {
   readonly env?: Record<string, string>;
   readonly tuning?: StreamTuning;
-  /** Replace the engine (e.g. a hand-written ConversationService). */
-  readonly engine?: (parts: { config: Config; storage: Storage; logs: CapturedLogs }) => ConversationService;
+  /** Replaces the scripted DingTalk assistant (e.g. a real backend against its wire fake). */
+  readonly backend?: (parts: { config: Config; logs: CapturedLogs }) => AssistantBackend;
 }
 
 export interface StreamHarness {
@@ -29,10 +29,12 @@ export interface StreamHarness {
   readonly backend: ScriptedBackend;
   readonly logs: CapturedLogs;
   config: Config;
+  /** The whole service as `main` builds it (HTTP on 127.0.0.1:0 too). */
+  app: App;
   transport: StreamTransport;
-  engine: ConversationService;
+  engine: ConversationEngine;
   storage: Storage;
-  /** Stops the transport and storage and starts new ones on the same SQLite file (a restart). */
+  /** Stops the service and builds a new one on the same SQLite file (a restart). */
   restart(): Promise<void>;
   close(): Promise<void>;
 }
@@ -43,7 +45,7 @@ export const FAST_TUNING: StreamTuning = {
   stopGraceMs: 1_000,
 };
 
-/** Fake DingTalk (token, gateway, robot) + real engine on SQLite + the Stream transport. */
+/** Fake DingTalk (token, gateway, robot) + the service from `buildApp`, on SQLite. */
 export async function startStreamHarness(options: HarnessOptions = {}): Promise<StreamHarness> {
   const server = new FakeHttpServer();
   const tokens = new FakeTokenApi(server);
@@ -52,6 +54,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
   await server.listen();
   const dir = mkdtempSync(path.join(tmpdir(), 'stream-'));
   const config = loadConfig({
+    ASSISTANT_BACKEND: 'dingtalk-assistant',
     DING_APP_KEY: tokens.appKey,
     DING_APP_SECRET: tokens.appSecret,
     AI_ASSISTANT_ID: '0123456789abcdef0123456789abcdef',
@@ -59,34 +62,25 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     DINGTALK_TIMEOUT_SECONDS: '5',
     SESSION_STORAGE: `sqlite://${path.join(dir, 'bot.sqlite')}`,
     THINKING_NOTICE_SECONDS: '0',
+    HOST: '127.0.0.1',
+    PORT: '0',
     ...options.env,
   });
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
-  const backend = new ScriptedBackend();
-  let api: DingTalkHttpClient;
+  const scripted = new ScriptedBackend();
 
   const boot = async () => {
-    const storage = await openStorage({ url: config.sessions.storage, ledgerTtlMs: 3_600_000, logger: logs.logger });
-    const engine =
-      options.engine?.({ config, storage, logs }) ??
-      new ConversationEngine({
-        backend,
-        sessions: storage.sessions,
-        logger: logs.logger,
-        ...engineLimits(config),
-      });
-    api = createDingTalkApi({ config, logger: logs.logger, redactor: logs.redactor });
-    const transport = createStreamTransport({
-      config,
-      engine,
-      ledger: storage.ledger,
-      api,
+    const backend = options.backend?.({ config, logs }) ?? scripted.backend(logs.logger);
+    const app = await buildApp(config, {
       logger: logs.logger,
       redactor: logs.redactor,
-      tuning: { ...FAST_TUNING, ...options.tuning },
+      backend,
+      streamTuning: { ...FAST_TUNING, ...options.tuning },
     });
-    return { storage, engine, transport };
+    await app.start();
+    if (config.chat.streamEnabled) await waitFor(() => app.stream.status().state === 'connected');
+    return { app, transport: app.stream, engine: app.engine, storage: app.storage };
   };
 
   const h: StreamHarness = {
@@ -94,28 +88,20 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     gateway,
     robot,
     tokens,
-    backend,
+    backend: scripted,
     logs,
     config,
     ...(await boot()),
     async restart() {
-      await h.transport.stop();
-      api.close();
-      await h.storage.close();
+      await h.app.stop();
       Object.assign(h, await boot());
-      await h.transport.start();
-      if (config.chat.streamEnabled) await waitFor(() => h.transport.status().state === 'connected');
     },
     async close() {
-      await h.transport.stop();
-      api.close();
-      await h.storage.close();
+      await h.app.stop();
       await gateway.close();
       await server.close();
     },
   };
-  await h.transport.start();
-  if (config.chat.streamEnabled) await waitFor(() => h.transport.status().state === 'connected');
   return h;
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
 import { createAccessTokenCache } from '../../src/dingtalk/access-token.js';
 import { DingTalkApiError, DingTalkNetworkError } from '../../src/dingtalk/dingtalk-api.js';
 import { createDingTalkApi, type DingTalkHttpClient } from '../../src/dingtalk/dingtalk-http-client.js';
@@ -10,6 +10,7 @@ function configFor(fake: FakeDingTalk, overrides: { appSecret?: string; timeoutM
   const base = loadConfig({
     DING_APP_KEY: fake.tokens.appKey,
     DING_APP_SECRET: overrides.appSecret ?? fake.tokens.appSecret,
+    ASSISTANT_BACKEND: 'dingtalk-assistant',
     AI_ASSISTANT_ID: fake.assistant.assistantId,
     DINGTALK_API_BASE: fake.baseUrl,
   });

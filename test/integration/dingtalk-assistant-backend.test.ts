@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AssistantBackend, RunCheckpoint } from '../../src/backends/assistant-backend.js';
-import { loadConfig } from '../../src/config.js';
-import { createDingTalkAssistantBackend } from '../../src/backends/dingtalk-assistant/dingtalk-assistant-backend.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createDingTalkThreadsClient } from '../../src/backends/dingtalk-assistant/dingtalk-threads-client.js';
+import type { RunCheckpoint, ThreadsClient } from '../../src/backends/dingtalk-assistant/threads-client.js';
 import { createDingTalkApi, type DingTalkHttpClient } from '../../src/dingtalk/dingtalk-http-client.js';
 import { AssistantError } from '../../src/errors.js';
 import { startFakeDingTalk, type FakeDingTalk, type FakeDingTalkOptions } from '../fakes/fake-dingtalk.js';
@@ -10,7 +10,7 @@ import { captureLogger, type CapturedLogs } from '../helpers/capture-logs.js';
 
 interface Harness {
   readonly fake: FakeDingTalk;
-  readonly backend: AssistantBackend;
+  readonly backend: ThreadsClient;
   readonly logs: CapturedLogs;
   readonly api: DingTalkHttpClient;
 }
@@ -28,6 +28,7 @@ async function setup(
 ): Promise<Harness> {
   const fake = await startFakeDingTalk({ ...options.fake, assistant: { runDurationMs: 80, ...options.fake?.assistant } });
   const base = loadConfig({
+    ASSISTANT_BACKEND: 'dingtalk-assistant',
     DING_APP_KEY: fake.tokens.appKey,
     DING_APP_SECRET: fake.tokens.appSecret,
     AI_ASSISTANT_ID: fake.assistant.assistantId,
@@ -37,7 +38,13 @@ async function setup(
   const config = { ...base, dingtalk: { ...base.dingtalk, timeoutMs: options.timeoutMs ?? 3_000 } };
   const logs = captureLogger();
   const api = createDingTalkApi({ config, logger: logs.logger, redactor: logs.redactor });
-  const backend = createDingTalkAssistantBackend({ api, config, logger: logs.logger });
+  const backend = createDingTalkThreadsClient({
+    api,
+    assistantId: fake.assistant.assistantId,
+    streaming: options.streaming ?? true,
+    callTimeoutMs: config.dingtalk.timeoutMs,
+    logger: logs.logger,
+  });
   const h = { fake, backend, logs, api };
   open.push(h);
   return h;
@@ -145,12 +152,12 @@ describe.each([true, false])('DingTalk assistant backend (streaming=%s)', (strea
     expect(h.fake.assistant.calls.addMessage).toBe(2);
   });
 
-  it('maps thread.not.exist to thread_missing without retrying', async () => {
+  it('maps thread.not.exist to conversation_missing without retrying', async () => {
     const h = await setup({ streaming });
     const err = await h.backend
       .ask({ threadId: 'thread_message_0123456789abcdef0123456789abcdef', text: '在吗', deadline: within(5_000) })
       .catch((e: unknown) => e);
-    expect(err).toMatchObject({ kind: 'thread_missing', upstreamCode: 'thread.not.exist' });
+    expect(err).toMatchObject({ kind: 'conversation_missing', upstreamCode: 'thread.not.exist' });
     expect(h.fake.assistant.calls.addMessage).toBe(1);
   });
 

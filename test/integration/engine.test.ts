@@ -2,7 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AssistantBackend } from '../../src/backends/assistant-backend.js';
 import { ConversationEngine, type EngineOptions } from '../../src/engine/conversation-engine.js';
+import type { AskRequest } from '../../src/engine/types.js';
 import { directConversationKey, groupConversationKey, httpConversationKey } from '../../src/engine/conversation-key.js';
 import { AssistantError, BusyError } from '../../src/errors.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';
@@ -18,22 +20,40 @@ function tempDbUrl(): string {
   return `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'engine-')), 'sessions.sqlite')}`;
 }
 
-async function setup(overrides: Partial<EngineOptions> = {}, url = tempDbUrl()) {
+type SetupOptions = Partial<Omit<EngineOptions, 'backend'>> & { backend?: ScriptedBackend | AssistantBackend };
+
+/**
+ * The engine over the DingTalk assistant backend on scripted threads. `ask` also reports the
+ * thread (and answered run) the session now holds, read from storage, for thread assertions.
+ */
+async function setup(overrides: SetupOptions = {}, url = tempDbUrl()) {
   const logs = captureLogger();
   const storage = await openStorage({ url, ledgerTtlMs: 60_000, logger: logs.logger });
   opened.push(storage);
-  const backend = (overrides.backend as ScriptedBackend | undefined) ?? new ScriptedBackend();
-  const engine = new ConversationEngine({
-    backend,
+  const given = overrides.backend;
+  const backend = given instanceof ScriptedBackend || given === undefined ? (given ?? new ScriptedBackend()) : undefined;
+  const real = new ConversationEngine({
     sessions: storage.sessions,
     logger: logs.logger,
     sessionTtlMs: 60_000,
     answerTimeoutMs: 2_000,
     queueLimit: 5,
     maxConcurrentRuns: 10,
+    pseudonymKey: storage.pseudonymKey,
     ...overrides,
+    backend: backend ? backend.backend(logs.logger) : (given as AssistantBackend),
   });
-  return { engine, backend, storage, logs, url };
+  const engine = {
+    ask: async (request: AskRequest) => {
+      const result = await real.ask(request);
+      const state = (await storage.sessions.get(request.key))?.state as { threadId?: string; answeredRunId?: string } | undefined;
+      return { ...result, threadId: state?.threadId, runId: state?.answeredRunId };
+    },
+    reset: (key: AskRequest['key']) => real.reset(key),
+    hasSession: (key: AskRequest['key']) => real.hasSession(key),
+    real,
+  };
+  return { engine, backend: backend!, storage, logs, url };
 }
 
 const alice = httpConversationKey('6f1c2b9e-8d4a-4c1e-9f3a-2b7d5e8c1a00');
@@ -45,12 +65,12 @@ describe('ConversationEngine', () => {
     const a1 = await engine.ask({ key: alice, text: 'hello' });
     const a2 = await engine.ask({ key: alice, text: 'again' });
     const b1 = await engine.ask({ key: bob, text: 'hi' });
-    expect(a1.newThread).toBe(true);
-    expect(a2.newThread).toBe(false);
+    expect(a1.newConversation).toBe(true);
+    expect(a2.newConversation).toBe(false);
     expect(a2.threadId).toBe(a1.threadId);
     expect(b1.threadId).not.toBe(a1.threadId);
-    expect(backend.threads.get(a1.threadId)).toEqual(['hello', 'again']);
-    expect(backend.threads.get(b1.threadId)).toEqual(['hi']);
+    expect(backend.threads.get(a1.threadId!)).toEqual(['hello', 'again']);
+    expect(backend.threads.get(b1.threadId!)).toEqual(['hi']);
   });
 
   it('keeps DM, member-in-group and whole-group conversations apart', async () => {
@@ -67,7 +87,7 @@ describe('ConversationEngine', () => {
     await sleep(300);
     expect(await engine.hasSession(alice)).toBe(false);
     const second = await engine.ask({ key: alice, text: 'two' });
-    expect(second.newThread).toBe(true);
+    expect(second.newConversation).toBe(true);
     expect(second.threadId).not.toBe(first.threadId);
   });
 
@@ -92,7 +112,7 @@ describe('ConversationEngine', () => {
     expect(await second.engine.hasSession(alice)).toBe(true);
     const a2 = await second.engine.ask({ key: alice, text: 'after restart' });
     expect(a2.threadId).toBe(a1.threadId);
-    expect(a2.newThread).toBe(false);
+    expect(a2.newConversation).toBe(false);
   });
 
   it('expiry holds across a restart', async () => {
@@ -112,7 +132,7 @@ describe('ConversationEngine', () => {
     const { engine } = await setup({ backend });
     const texts = ['q1', 'q2', 'q3', 'q4', 'q5'];
     const results = await Promise.all(texts.map((text) => engine.ask({ key: alice, text })));
-    expect(backend.threads.get(results[0]!.threadId)).toEqual(texts);
+    expect(backend.threads.get(results[0]!.threadId!)).toEqual(texts);
     expect(results.map((r) => r.answer)).toEqual(texts.map((t, i) => `answer ${i + 1}: ${t}`));
     expect(backend.count('createThread')).toBe(1);
     expect(backend.maxConcurrent).toBe(1);
@@ -148,10 +168,9 @@ describe('ConversationEngine', () => {
   it('replaces a thread DingTalk no longer knows and still answers', async () => {
     const { engine, backend } = await setup();
     const first = await engine.ask({ key: alice, text: 'one' });
-    backend.threads.delete(first.threadId);
+    backend.threads.delete(first.threadId!);
     const second = await engine.ask({ key: alice, text: 'two' });
     expect(second.threadId).not.toBe(first.threadId);
-    expect(second.newThread).toBe(true);
     expect(second.answer).toBe('answer 1: two');
     const third = await engine.ask({ key: alice, text: 'three' });
     expect(third.threadId).toBe(second.threadId);
@@ -205,11 +224,11 @@ describe('ConversationEngine', () => {
     await expect(engine.ask({ key: alice, text: 'one', requestId: 'msg-1' })).rejects.toMatchObject({ kind: 'cancelled' });
     const again = await engine.ask({ key: alice, text: 'one', requestId: 'msg-1' });
     expect(again.answer).toBe('answer 1: one');
-    expect(backend.threads.get(again.threadId)).toEqual(['one']);
+    expect(backend.threads.get(again.threadId!)).toEqual(['one']);
     expect(backend.count('ask-without-message')).toBe(1);
     // a different question afterwards is asked normally
     const next = await engine.ask({ key: alice, text: 'two', requestId: 'msg-2' });
-    expect(backend.threads.get(next.threadId)).toEqual(['one', 'two']);
+    expect(backend.threads.get(next.threadId!)).toEqual(['one', 'two']);
   });
 
   it('asked again after the answer but before it reached the user, reads the answered run instead of asking twice', async () => {
@@ -217,7 +236,7 @@ describe('ConversationEngine', () => {
     const first = await engine.ask({ key: alice, text: 'one', requestId: 'msg-1' });
     const again = await engine.ask({ key: alice, text: 'one', requestId: 'msg-1' }); // a crash before the reply
     expect(again.answer).toBe(`(answer of ${first.runId})`);
-    expect(backend.threads.get(first.threadId)).toEqual(['one']);
+    expect(backend.threads.get(first.threadId!)).toEqual(['one']);
     expect(backend.count('ask')).toBe(1);
     expect(backend.count('resume')).toBe(1);
     const next = await engine.ask({ key: alice, text: 'two', requestId: 'msg-2' });
@@ -244,11 +263,93 @@ describe('ConversationEngine', () => {
     expect(second.threadId).not.toBe(first.threadId);
   });
 
-  it('logs each answer with the conversation key, thread, run and duration', async () => {
+  it('logs each answer with the conversation key, backend and duration, and the thread and run', async () => {
     const { engine, logs } = await setup();
     const result = await engine.ask({ key: alice, text: 'q', logContext: { sessionId: 'abc' } });
     const line = logs.records().find((r) => r.message === 'answered');
-    expect(line).toMatchObject({ conversationKey: alice, threadId: result.threadId, runId: result.runId, sessionId: 'abc' });
+    expect(line).toMatchObject({ conversationKey: alice, backend: 'dingtalk-assistant', sessionId: 'abc', newConversation: true });
     expect(typeof line?.durationMs).toBe('number');
+    const thread = logs.records().find((r) => r.message === 'thread answered');
+    expect(thread).toMatchObject({ conversationKey: alice, threadId: result.threadId, sessionId: 'abc' });
+  });
+});
+
+/** A backend with local history, to check what the engine does with any backend's state. */
+class HistoryBackend implements AssistantBackend {
+  readonly name = 'history';
+  readonly inputs: Array<{ state: unknown; user: string; text: string }> = [];
+  failNext: AssistantError | undefined;
+  async ask(input: Parameters<AssistantBackend['ask']>[0]) {
+    this.inputs.push({ state: input.state, user: input.user, text: input.text });
+    const turns = ((input.state?.turns as string[] | undefined) ?? []).slice();
+    if (this.failNext) {
+      const err = this.failNext;
+      this.failNext = undefined;
+      throw err;
+    }
+    turns.push(input.text);
+    return { answer: `#${turns.length} ${input.text}`, state: { turns } };
+  }
+}
+
+describe('ConversationEngine with any backend', () => {
+  it('hands the backend its own state back, and a stable pseudonym that is not the key', async () => {
+    const backend = new HistoryBackend();
+    const { engine } = await setup({ backend });
+    await engine.ask({ key: alice, text: 'one' });
+    const second = await engine.ask({ key: alice, text: 'two' });
+    expect(second.answer).toBe('#2 two');
+    expect(backend.inputs[0]!.state).toBeUndefined();
+    expect(backend.inputs[1]!.state).toEqual({ turns: ['one'] });
+    expect(backend.inputs[0]!.user).toMatch(/^u_[0-9a-f]{32}$/);
+    expect(backend.inputs[1]!.user).toBe(backend.inputs[0]!.user);
+    expect(backend.inputs[0]!.user).not.toContain('6f1c2b9e');
+    await engine.ask({ key: bob, text: 'hi' });
+    expect(backend.inputs[2]!.user).not.toBe(backend.inputs[0]!.user);
+  });
+
+  it('a failure without a state to keep leaves the conversation exactly as it was', async () => {
+    const backend = new HistoryBackend();
+    const { engine, storage } = await setup({ backend });
+    await engine.ask({ key: alice, text: 'one' });
+    backend.failNext = new AssistantError('blocked', 'moderation');
+    await expect(engine.ask({ key: alice, text: 'bad' })).rejects.toMatchObject({ kind: 'blocked' });
+    expect((await storage.sessions.get(alice))?.state).toEqual({ turns: ['one'] });
+    expect((await engine.ask({ key: alice, text: 'two' })).answer).toBe('#2 two');
+  });
+
+  it('discards state another backend wrote (the school switched backends)', async () => {
+    const backend = new HistoryBackend();
+    const { engine, storage } = await setup({ backend });
+    await storage.sessions.set(alice, { backend: 'dingtalk-assistant', state: { threadId: 't1' }, lastActiveAt: Date.now() }, 60_000);
+    const result = await engine.ask({ key: alice, text: 'one' });
+    expect(backend.inputs[0]!.state).toBeUndefined();
+    expect(result.newConversation).toBe(true);
+    expect(await storage.sessions.get(alice)).toMatchObject({ backend: 'history', state: { turns: ['one'] } });
+  });
+
+  it('runs a whole turn alone: work queued behind it starts only when it ends', async () => {
+    const { engine } = await setup({ backend: new HistoryBackend() });
+    const events: string[] = [];
+    const first = engine.real.inConversation(alice, async (turn) => {
+      events.push('first start');
+      await turn.ask({ text: 'q' });
+      await sleep(50);
+      events.push('first end');
+    });
+    const second = engine.real.inConversation(alice, async () => {
+      events.push('second');
+    });
+    await Promise.all([first, second]);
+    expect(events).toEqual(['first start', 'first end', 'second']);
+  });
+
+  it('refuses to use a turn after it ended', async () => {
+    const { engine } = await setup({ backend: new HistoryBackend() });
+    let kept: Parameters<Parameters<typeof engine.real.inConversation>[1]>[0] | undefined;
+    await engine.real.inConversation(alice, async (turn) => {
+      kept = turn;
+    });
+    await expect(kept!.ask({ text: 'late' })).rejects.toThrow(/ended/);
   });
 });

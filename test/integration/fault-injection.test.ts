@@ -67,6 +67,7 @@ describe('Done when: fault injection over the Stream fake, whole process', () =>
     const env = {
       DING_APP_KEY: fake.tokens.appKey,
       DING_APP_SECRET: fake.tokens.appSecret,
+      ASSISTANT_BACKEND: 'dingtalk-assistant',
       AI_ASSISTANT_ID: fake.assistant.assistantId,
       DINGTALK_API_BASE: fake.baseUrl,
       DINGTALK_TIMEOUT_SECONDS: '5',

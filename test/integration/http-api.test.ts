@@ -67,11 +67,11 @@ describe('POST /assistant/ask', () => {
     const backend = new ScriptedBackend();
     const h = await start({}, backend);
     const id = '6f1c2b9e-8d4a-4c1e-9f3a-2b7d5e8c1a00';
-    const chat = await h.engine.ask({ key: directConversationKey(id), text: 'a student in a DM' });
+    await h.engine.ask({ key: directConversationKey(id), text: 'a student in a DM' });
     const res = await h.ask({ question: 'who am I?', sessionId: id });
     expect(res.status).toBe(200);
     expect(res.body.sessionId).not.toBe(id); // unknown HTTP session: a fresh one
-    expect(backend.threads.get(chat.threadId)).toEqual(['a student in a DM']);
+    expect([...backend.threads.values()]).toEqual([['a student in a DM'], ['who am I?']]);
   });
 
   it('isolates sessions from each other', async () => {

@@ -8,7 +8,7 @@ describe('the service as a process', () => {
     const code = await svc.exited;
     expect(code).toBe(1);
     const text = svc.stderr.join('\n');
-    for (const name of ['DING_APP_KEY', 'DING_APP_SECRET', 'AI_ASSISTANT_ID', 'PORT']) expect(text).toContain(name);
+    for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL', 'DING_APP_KEY', 'DING_APP_SECRET', 'PORT']) expect(text).toContain(name);
     expect(text).not.toMatch(/\n\s+at /);
   }, 30_000);
 });
@@ -19,6 +19,7 @@ describe('the service end to end against a fake DingTalk', () => {
     const env = {
       DING_APP_KEY: fake.tokens.appKey,
       DING_APP_SECRET: fake.tokens.appSecret,
+      ASSISTANT_BACKEND: 'dingtalk-assistant',
       AI_ASSISTANT_ID: fake.assistant.assistantId,
       DINGTALK_API_BASE: fake.baseUrl,
       SESSION_STORAGE: tempStorageUrl(),

@@ -19,6 +19,7 @@ describe('secrets in logs, error messages and /healthz', () => {
     const fake = await startFakeDingTalk({ token: { appSecret: APP_SECRET }, assistant: { runDurationMs: 50 } });
     const base = {
       DING_APP_KEY: fake.tokens.appKey,
+      ASSISTANT_BACKEND: 'dingtalk-assistant',
       AI_ASSISTANT_ID: fake.assistant.assistantId,
       DINGTALK_API_BASE: fake.baseUrl,
       DINGTALK_TIMEOUT_SECONDS: '3',

@@ -57,7 +57,7 @@ describe('SQLite storage', () => {
     const file = tempFile();
     const logs = captureLogger();
     const storage = await open(file, logs);
-    await storage.sessions.set(key, { threadId: 't1', lastActiveAt: Date.now() }, 60_000);
+    await storage.sessions.set(key, { backend: 'dingtalk-assistant', state: { threadId: 't1' }, lastActiveAt: Date.now() }, 60_000);
     await storage.close();
     opened.splice(opened.indexOf(storage), 1);
     // The file is damaged while the service is down; the next process reads it.
@@ -74,15 +74,46 @@ describe('SQLite storage', () => {
     const third = await open(file, logs);
     expect(await third.sessions.get(key)).toBeUndefined();
     expect(logs.records().filter((r) => r.message === 'discarded a corrupt session record')).toHaveLength(2);
-    await third.sessions.set(key, { threadId: 't2', lastActiveAt: Date.now() }, 60_000);
-    expect((await third.sessions.get(key))?.threadId).toBe('t2');
+    await third.sessions.set(key, { backend: 'dingtalk-assistant', state: { threadId: 't2' }, lastActiveAt: Date.now() }, 60_000);
+    expect((await third.sessions.get(key))?.state).toEqual({ threadId: 't2' });
+  });
+
+  it('reads a thread record written before several backends existed as a DingTalk assistant session', async () => {
+    const file = tempFile();
+    const storage = await open(file);
+    await storage.close();
+    opened.splice(opened.indexOf(storage), 1);
+    const old = { threadId: 't_old', lastActiveAt: 1_700_000_000_000, pendingRunId: 'r9' };
+    const db = await rawExec(file, `INSERT OR REPLACE INTO sessions(key, value) VALUES (?, ?)`, [
+      `sessions:${key}`,
+      JSON.stringify({ value: old, expires: Date.now() + 60_000 }),
+    ]);
+    db.close();
+    const reopened = await open(file);
+    expect(await reopened.sessions.get(key)).toEqual({
+      backend: 'dingtalk-assistant',
+      state: { threadId: 't_old', pendingRunId: 'r9' },
+      lastActiveAt: 1_700_000_000_000,
+    });
+  });
+
+  it('keeps one pseudonym key per store, across restarts', async () => {
+    const file = tempFile();
+    const first = await open(file);
+    const keyOne = first.pseudonymKey;
+    await first.close();
+    opened.splice(opened.indexOf(first), 1);
+    const second = await open(file);
+    expect(keyOne).toMatch(/^[0-9a-f]{64}$/);
+    expect(second.pseudonymKey).toBe(keyOne);
+    expect((await open(tempFile())).pseudonymKey).not.toBe(keyOne);
   });
 
   it('sweep deletes expired sessions from the file, so it does not grow for months', async () => {
     const file = tempFile();
     const storage = await open(file);
     for (let i = 0; i < 20; i++) {
-      await storage.sessions.set(httpConversationKey(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`), { threadId: `t${i}`, lastActiveAt: Date.now() }, i < 15 ? 50 : 60_000);
+      await storage.sessions.set(httpConversationKey(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`), { backend: 'openai', state: { turns: [] }, lastActiveAt: Date.now() }, i < 15 ? 50 : 60_000);
     }
     await new Promise((r) => setTimeout(r, 100));
     await storage.sweep();

@@ -2,12 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createDingTalkAssistantBackend } from '../../src/backends/dingtalk-assistant/dingtalk-assistant-backend.js';
-import { createDingTalkApi } from '../../src/dingtalk/dingtalk-http-client.js';
-import { createStreamTransport } from '../../src/transports/dingtalk-stream/stream-transport.js';
-import { ConversationEngine, engineLimits } from '../../src/engine/conversation-engine.js';
-import { openStorage } from '../../src/storage/open-storage.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
 import { CHAT_TEXTS } from '../../src/chat/chat-texts.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { captureLogger } from '../helpers/capture-logs.js';
@@ -22,6 +18,9 @@ async function startBot(env: Record<string, string> = {}) {
   const fake = await startFakeDingTalk();
   cleanups.push(() => fake.close());
   const config = loadConfig({
+    ASSISTANT_BACKEND: 'dingtalk-assistant',
+    HOST: '127.0.0.1',
+    PORT: '0',
     DING_APP_KEY: fake.tokens.appKey,
     DING_APP_SECRET: fake.tokens.appSecret,
     AI_ASSISTANT_ID: fake.assistant.assistantId,
@@ -32,20 +31,11 @@ async function startBot(env: Record<string, string> = {}) {
   });
   const { logger, redactor, lines } = captureLogger();
   redactor.add(config.dingtalk.appSecret);
-  const storage = await openStorage({ url: config.sessions.storage, ledgerTtlMs: 3_600_000, logger });
-  cleanups.push(() => storage.close());
-  const api = createDingTalkApi({ config, logger, redactor });
-  cleanups.push(() => api.close());
-  const engine = new ConversationEngine({
-    backend: createDingTalkAssistantBackend({ api, config, logger }),
-    sessions: storage.sessions,
-    logger,
-    ...engineLimits(config),
-  });
-  const transport = createStreamTransport({ config, engine, ledger: storage.ledger, api, logger, redactor });
-  cleanups.push(() => transport.stop());
-  await transport.start();
-  await waitFor(() => transport.status().state === 'connected');
+  // The real service as main builds it: real backend, real Stream client, real replies.
+  const app = await buildApp(config, { logger, redactor });
+  cleanups.push(() => app.stop());
+  await app.start();
+  await waitFor(() => app.stream.status().state === 'connected');
   return { fake, config, lines };
 }
 

@@ -12,7 +12,7 @@ const net = (code: string, timedOut = false) =>
 describe('classifyDingTalkError', () => {
   it.each([
     // Business errors are all HTTP 500: the code decides.
-    [api(500, 'thread.not.exist'), 'thread_missing', 'never', false],
+    [api(500, 'thread.not.exist'), 'conversation_missing', 'never', false],
     [api(500, 'message.role.error'), 'rejected', 'never', false],
     [api(500, 'message.not.user'), 'rejected', 'never', false],
     [api(500, 'run.lastmessage.invalid'), 'rejected', 'never', false],

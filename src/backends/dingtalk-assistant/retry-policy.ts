@@ -48,7 +48,7 @@ function classifyAnswer(err: DingTalkApiError): ErrorVerdict {
     status,
     retryAfterMs,
   });
-  if (code === 'thread.not.exist') return v('thread_missing', 'never');
+  if (code === 'thread.not.exist') return v('conversation_missing', 'never');
   if (REJECTED_CODES.has(code) || code.endsWith('.invalid') || code.endsWith('.not.exist')) {
     return v('rejected', 'never');
   }

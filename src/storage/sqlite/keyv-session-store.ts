@@ -1,8 +1,7 @@
 import type Keyv from 'keyv';
-import type { ConversationKey } from '../../engine/conversation-key.js';
 import { StorageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { SessionRecord, SessionStore } from '../session-store.js';
+import { readSessionRecord, type SessionRecord, type SessionStore } from '../session-store.js';
 
 /** Records kept in memory; older ones are read from SQLite again when needed. */
 const CACHE_ENTRIES = 10_000;
@@ -21,7 +20,7 @@ export class KeyvSessionStore implements SessionStore {
     private readonly logger: Logger,
   ) {}
 
-  async get(key: ConversationKey): Promise<SessionRecord | undefined> {
+  async get(key: string): Promise<SessionRecord | undefined> {
     const cached = this.cache.get(key);
     if (cached && cached.expiresAt > Date.now()) return cached.record;
     this.cache.delete(key);
@@ -33,13 +32,14 @@ export class KeyvSessionStore implements SessionStore {
       value = null; // unparseable JSON: treat like a record of the wrong shape
     }
     if (value === undefined) return undefined;
-    if (isSessionRecord(value)) return value;
+    const record = readSessionRecord(value);
+    if (record) return record;
     this.logger.warn('discarded a corrupt session record', { conversationKey: key });
     await this.delete(key).catch(() => undefined);
     return undefined;
   }
 
-  async set(key: ConversationKey, record: SessionRecord, ttlMs: number): Promise<void> {
+  async set(key: string, record: SessionRecord, ttlMs: number): Promise<void> {
     this.cache.delete(key); // never serve a record the store may not have
     try {
       await this.keyv.set(key, record, ttlMs);
@@ -49,7 +49,7 @@ export class KeyvSessionStore implements SessionStore {
     this.remember(key, record, Date.now() + ttlMs);
   }
 
-  async delete(key: ConversationKey): Promise<void> {
+  async delete(key: string): Promise<void> {
     this.cache.delete(key);
     try {
       await this.keyv.delete(key);
@@ -62,18 +62,6 @@ export class KeyvSessionStore implements SessionStore {
     this.cache.set(key, { record, expiresAt });
     if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
   }
-}
-
-function isSessionRecord(v: unknown): v is SessionRecord {
-  if (typeof v !== 'object' || v === null) return false;
-  const r = v as Record<string, unknown>;
-  return (
-    typeof r.threadId === 'string' &&
-    r.threadId.length > 0 &&
-    typeof r.lastActiveAt === 'number' &&
-    (r.pendingRunId === undefined || typeof r.pendingRunId === 'string') &&
-    (r.pendingRequestId === undefined || typeof r.pendingRequestId === 'string')
-  );
 }
 
 function isCorruptRecord(err: unknown): boolean {

@@ -1,11 +1,6 @@
-import { ChatHandler } from '../../chat/chat-handler.js';
-import type { ChatReplier } from '../../chat/chat-message.js';
-import type { Config } from '../../config.js';
-import type { ConversationService } from '../../engine/types.js';
+import type { ChatSink } from '../../chat/chat-message.js';
+import type { Config } from '../../config/config.js';
 import type { Logger, SecretRedactor } from '../../logger.js';
-import type { MessageLedger } from '../../storage/message-ledger.js';
-import type { DingTalkApi } from '../../dingtalk/dingtalk-api.js';
-import { RobotReplier } from '../../replies/dingtalk-markdown/robot-replier.js';
 import type { BackoffOptions } from './reconnect-backoff.js';
 import { parseRobotMessage } from './robot-message.js';
 import { StreamClient, type StreamStatus } from './stream-client.js';
@@ -14,9 +9,8 @@ import type { LivenessOptions } from './stream-link.js';
 
 export interface StreamTransportDeps {
   readonly config: Config;
-  readonly engine: ConversationService;
-  readonly ledger: MessageLedger;
-  readonly api: DingTalkApi;
+  /** Where messages go once parsed (the chat handler); the transport only translates the wire. */
+  readonly sink: ChatSink;
   readonly logger: Logger;
   readonly redactor: SecretRedactor;
   /** Knobs for tests; production uses the defaults. */
@@ -29,8 +23,6 @@ export interface StreamTuning {
   readonly stableAfterMs?: number;
   /** How long `stop` lets in-flight answers finish before cancelling them (default 3 s). */
   readonly stopGraceMs?: number;
-  /** Replaces the robot replier (tests of the chat flow only). */
-  readonly replier?: ChatReplier;
 }
 
 export interface StreamTransport {
@@ -43,24 +35,16 @@ export interface StreamTransport {
 }
 
 /**
- * The DingTalk Stream bot: robot messages arrive over the Stream socket, are admitted into
- * the ledger, acked at once, and answered in the background through the robot replier.
+ * The DingTalk Stream receiver: robot messages arrive over the Stream socket, are turned into
+ * our ChatMessage, handed to the sink (which records them), and acked at once; the sink answers
+ * in the background.
  */
 export function createStreamTransport(deps: StreamTransportDeps): StreamTransport {
   const { config, logger, tuning = {} } = deps;
   const log = logger.child({ transport: 'dingtalk-stream' });
   if (!config.chat.streamEnabled) return disabledTransport(log);
 
-  const replier =
-    tuning.replier ??
-    new RobotReplier({ api: deps.api, robotCode: config.dingtalk.appKey, timeoutMs: config.dingtalk.timeoutMs, logger: log });
-  const handler = new ChatHandler({
-    engine: deps.engine,
-    ledger: deps.ledger,
-    replier,
-    logger: log,
-    ...config.chat,
-  });
+  const { sink } = deps;
   const client = new StreamClient({
     apiBase: config.dingtalk.apiBase,
     clientId: config.dingtalk.appKey,
@@ -88,7 +72,7 @@ export function createStreamTransport(deps: StreamTransportDeps): StreamTranspor
       return;
     }
     const { message } = parsed;
-    const admitted = await handler.accept(message);
+    const admitted = await sink.accept(message);
     ack();
     if (!admitted) log.info('dropping a redelivered message', { msgId: message.id, messageId });
   }
@@ -96,7 +80,7 @@ export function createStreamTransport(deps: StreamTransportDeps): StreamTranspor
   return {
     async start() {
       try {
-        const resumed = await handler.recover();
+        const resumed = await sink.recover();
         if (resumed > 0) log.info('resumed unanswered chat messages', { count: resumed });
       } catch (err) {
         log.error('could not read pending chat messages', { err: String(err) });
@@ -105,7 +89,7 @@ export function createStreamTransport(deps: StreamTransportDeps): StreamTranspor
     },
     async stop() {
       await client.stop();
-      await handler.stop(tuning.stopGraceMs ?? 3_000);
+      await sink.stop(tuning.stopGraceMs ?? 3_000);
     },
     status: () => client.status(),
   };

@@ -35,7 +35,7 @@ export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions)
       deadline,
       logContext: { sessionId, transport: 'http' },
     });
-    req.logFields = { sessionId, threadId: result.threadId, runId: result.runId };
+    req.logFields = { sessionId, newConversation: result.newConversation };
     return reply.code(200).send({ code: 0, answer: result.answer, sessionId });
   });
 }
