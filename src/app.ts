@@ -9,6 +9,7 @@ import { createStreamTransport, type StreamTransport, type StreamTuning } from '
 import { ConversationEngine, type EngineOptions } from './engine/conversation-engine.js';
 import { buildHttpApp } from './transports/http/http-app.js';
 import type { Logger, SecretRedactor } from './logger.js';
+import { BridgeMetrics } from './metrics/bridge-metrics.js';
 import { openStorage, type Storage } from './storage/open-storage.js';
 
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   readonly backend?: AssistantBackend;
   /** Stream reconnect and stop knobs (tests); production uses the defaults. */
   readonly streamTuning?: StreamTuning;
+  /** A registry of its own per app by default. */
+  readonly metrics?: BridgeMetrics;
 }
 
 export interface App {
@@ -30,6 +33,7 @@ export interface App {
   readonly engine: ConversationEngine;
   readonly storage: Storage;
   readonly stream: StreamTransport;
+  readonly metrics: BridgeMetrics;
 }
 
 const SWEEP_INTERVAL_MS = 60 * 60_000;
@@ -45,18 +49,25 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     ledgerTtlMs: Math.max(config.chat.messageMaxAgeMs * 3, 60 * 60_000),
     logger,
   });
-  const api = createDingTalkApi({ config, logger, redactor });
+  const metrics = deps.metrics ?? new BridgeMetrics();
+  const api = createDingTalkApi({ config, logger, redactor, metrics });
   const backend = deps.backend ?? selectBackend({ config, dingtalk: api, logger });
   const engine = new ConversationEngine({
     backend,
     sessions: storage.sessions,
     logger,
     pseudonymKey: storage.pseudonymKey,
+    metrics,
     ...engineLimits(config),
   });
   const replier = new RobotReplier({ api, robotCode: config.dingtalk.appKey, timeoutMs: config.dingtalk.timeoutMs, logger });
   const chat = new ChatHandler({ ...config.chat, engine, ledger: storage.ledger, replier, logger: logger.child({ transport: 'chat' }) });
   const stream = createStreamTransport({ config, sink: chat, logger, redactor, tuning: deps.streamTuning });
+  metrics.setProbes({
+    streamConnected: () => stream.status().state === 'connected',
+    conversationsActive: () => engine.load().conversations,
+    queueWaiting: () => engine.load().waiting,
+  });
   const http = await buildHttpApp({
     config,
     engine,
@@ -87,6 +98,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     engine,
     storage,
     stream,
+    metrics,
     get url() {
       return url;
     },

@@ -15,6 +15,12 @@ export interface AssistantBackend {
    * words do not stay there. Best effort; a backend without server-side history leaves it out.
    */
   forget?(state: BackendState, options: ForgetOptions): Promise<void>;
+  /**
+   * Confirms with one cheap call that the backend can answer (credentials, model, app or
+   * assistant exist), for `npm run doctor` and `/healthz`. Throws `AssistantError` (`auth`,
+   * `config`, `quota`, `unavailable`…) whose `hint` names the variable to check.
+   */
+  check?(options: CallOptions): Promise<void>;
   /** Frees pooled sockets (graceful stop). */
   close?(): void;
 }

@@ -1,7 +1,7 @@
 import type { ConversationTurn } from '../engine/types.js';
 import { AssistantError, BusyError, StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ChatMessage, ChatReplier } from './chat-message.js';
+import type { AnswerDraft, ChatMessage, ChatReplier } from './chat-message.js';
 import { assistantFailureText, CHAT_TEXTS } from './chat-texts.js';
 
 /** The question was abandoned because the process is stopping; nothing was replied. */
@@ -23,33 +23,58 @@ export interface AnswerInput {
   readonly log: Logger;
 }
 
+/** What to send for a question: the answer or one friendly sentence, and where it is being written. */
+export interface QuestionReply {
+  readonly text: string;
+  readonly failed: boolean;
+  /** The streamed answer to finish with `text`, when the replier streams. */
+  readonly draft?: AnswerDraft;
+}
+
 /**
  * Asks the assistant and returns what to reply: the answer, or one friendly sentence when it
- * could not be had (details go to the log). Sends the "working on it" notice if the answer is
- * slow; the notice is always delivered before the caller sends the answer.
+ * could not be had (details go to the log). A streaming replier shows the answer as it is
+ * written; otherwise a "working on it" notice goes out if the answer is slow, always delivered
+ * before the caller sends the answer.
  */
-export async function answerQuestion(input: AnswerInput): Promise<string> {
+export async function answerQuestion(input: AnswerInput): Promise<QuestionReply> {
   const { turn, message, text, signal, log } = input;
+  const draft = await startDraft(input);
   const notice = new ThinkingNotice(input);
-  notice.arm();
+  if (!draft) notice.arm();
   try {
     const result = await turn.ask({
       text,
       requestId: message.id,
       signal,
       logContext: { msgId: message.id, transport: 'chat' },
+      onText: draft ? (soFar) => draft.update(soFar) : undefined,
     });
     if (result.answer.trim() === '') {
       log.warn('assistant returned an empty answer');
-      return CHAT_TEXTS.failed;
+      return { text: CHAT_TEXTS.failed, failed: true, draft };
     }
-    return result.answer;
+    return { text: result.answer, failed: false, draft };
   } catch (err) {
-    if (signal.aborted) throw new HandlingCancelled();
+    if (signal.aborted) {
+      // Stopping: the message stays pending; the draft is closed with the failure sentence
+      // or, after a crash, by the replier's own recovery.
+      await draft?.finish(CHAT_TEXTS.failed, { failed: true }).catch(() => undefined);
+      throw new HandlingCancelled();
+    }
     log.warn('question not answered', { err: String(err), kind: failureKind(err) });
-    return failureText(err);
+    return { text: failureText(err), failed: true, draft };
   } finally {
     await notice.settle();
+  }
+}
+
+async function startDraft(input: AnswerInput): Promise<AnswerDraft | undefined> {
+  try {
+    return await input.replier.startAnswer?.(input.message);
+  } catch (err) {
+    input.log.warn('could not start a streamed answer; answering in one message', { err: String(err) });
+    return undefined;
   }
 }
 

@@ -7,7 +7,7 @@ import type { MessageLedger } from '../storage/message-ledger.js';
 import type { ChatMessage, ChatReplier, ChatSink } from './chat-message.js';
 import { CHAT_TEXTS, tooLongText } from './chat-texts.js';
 import { classifyMessage } from './classify-message.js';
-import { answerQuestion, HandlingCancelled } from './answer-question.js';
+import { answerQuestion, HandlingCancelled, type QuestionReply } from './answer-question.js';
 import { SenderRateLimit } from './sender-rate-limit.js';
 
 /**
@@ -129,16 +129,18 @@ export class ChatHandler implements ChatSink {
     const intent = classifyMessage(message.content);
     let text: string;
     switch (intent.kind) {
-      case 'question':
+      case 'question': {
+        let reply: QuestionReply;
         try {
           const signal = this.stopping.signal;
-          text = await answerQuestion({ ...this.options, turn, message, text: intent.text, signal, log });
+          reply = await answerQuestion({ ...this.options, turn, message, text: intent.text, signal, log });
         } catch (err) {
           if (err instanceof HandlingCancelled) return;
           throw err;
         }
-        await this.recordReply(message, text, log);
-        break;
+        await this.recordReply(message, reply.text, log);
+        return this.replyAndComplete(message, reply.text, log, reply);
+      }
       case 'new-conversation':
         await turn.reset();
         log.info('conversation reset by the user');
@@ -183,9 +185,10 @@ export class ChatHandler implements ChatSink {
     }
   }
 
-  private async replyAndComplete(message: ChatMessage, text: string, log: Logger): Promise<void> {
+  private async replyAndComplete(message: ChatMessage, text: string, log: Logger, question?: QuestionReply): Promise<void> {
     try {
-      await this.options.replier.reply(message, text);
+      if (question?.draft) await question.draft.finish(text, { failed: question.failed });
+      else await this.options.replier.reply(message, text);
     } catch (err) {
       // Not retried: asking the assistant again on restart would answer twice if it did arrive.
       log.error('reply could not be delivered', { err: String(err) });

@@ -40,6 +40,23 @@ export type ReplyTarget = Readonly<Record<string, unknown>>;
 export interface ChatReplier {
   /** Resolves once every part of `text` is delivered, in order; throws when it cannot be. */
   reply(message: ChatMessage, text: string): Promise<void>;
+  /**
+   * Starts the answer to a question before its text exists, for repliers that show it as it is
+   * written (an AI card, which also stands in for the "thinking" notice). Resolves undefined
+   * when this replier does not (or cannot, now) stream: the answer then goes out with `reply`.
+   */
+  startAnswer?(message: ChatMessage): Promise<AnswerDraft | undefined>;
+}
+
+/** An answer being written where the user can see it. */
+export interface AnswerDraft {
+  /** The answer so far (the whole text each time, in order); the draft decides how often to show it. */
+  update(textSoFar: string): void;
+  /**
+   * Shows the final text (the answer, or one friendly failure sentence when `failed`) and closes
+   * the draft; resolves once delivered, throws when it cannot be. Called once.
+   */
+  finish(text: string, options?: { failed?: boolean }): Promise<void>;
 }
 
 /** What a chat transport hands messages to (the chat handler). */

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { Config } from '../config/config.js';
 import type { Logger, SecretRedactor } from '../logger.js';
+import { dingtalkApiKind, type BridgeMetrics } from '../metrics/bridge-metrics.js';
 import { createAccessTokenCache, type AccessTokenCache } from './access-token.js';
 import { DingTalkApiError, DingTalkNetworkError, type DingTalkApi, type DingTalkRequest } from './dingtalk-api.js';
 import { toDingTalkApiError, toDingTalkNetworkError } from './dingtalk-http-errors.js';
@@ -15,6 +16,8 @@ export interface DingTalkApiDeps {
   readonly redactor: SecretRedactor;
   /** Replaces the token cache (tests). */
   readonly tokens?: AccessTokenCache;
+  /** Counts every call by API family (the monthly quota meter). */
+  readonly metrics?: BridgeMetrics;
 }
 
 /** The client plus `close()`, which frees its pooled sockets (graceful stop, tests). */
@@ -47,6 +50,15 @@ export function createDingTalkApi(deps: DingTalkApiDeps): DingTalkHttpClient {
     // Axios looks the proxy variables up on every request; with none set, say so once.
     ...(PROXY_VARIABLES.some((name) => process.env[name]) ? {} : { proxy: false as const }),
   });
+  const { metrics } = deps;
+  if (metrics) {
+    // Every request through this client (token, OpenAPI, webhook) counts against the quota.
+    ax.interceptors.request.use((req) => {
+      const path = new URL(req.url ?? '', config.dingtalk.apiBase).pathname;
+      metrics.dingtalkApiCalls.inc({ api: dingtalkApiKind((req.method ?? 'get').toUpperCase(), path) });
+      return req;
+    });
+  }
   const tokens = deps.tokens ?? createAccessTokenCache({ ...deps, http: ax });
 
   async function call(req: DingTalkRequest, stream: boolean): Promise<AxiosResponse> {

@@ -1,6 +1,7 @@
 import type { AssistantBackend, BackendState } from '../backends/assistant-backend.js';
 import { AssistantError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { ConversationKey } from './conversation-key.js';
 import { KeyedQueue } from './keyed-queue.js';
@@ -22,6 +23,8 @@ export interface EngineOptions {
   readonly maxConcurrentRuns: number;
   /** The storage's secret for pseudonyms (`Storage.pseudonymKey`). */
   readonly pseudonymKey: string;
+  /** Counts questions sent to the backend by outcome. */
+  readonly metrics?: BridgeMetrics;
   readonly now?: () => number;
 }
 
@@ -73,9 +76,9 @@ export class ConversationEngine implements ConversationService {
     return this.queue.drain();
   }
 
-  /** Questions at the model service and waiting for a slot (health and benchmarks). */
-  load(): { running: number; waiting: number } {
-    return { running: this.slots.inUse, waiting: this.slots.waiting };
+  /** Questions at the model service and waiting for a slot; conversations with a turn in line. */
+  load(): { running: number; waiting: number; conversations: number } {
+    return { running: this.slots.inUse, waiting: this.slots.waiting, conversations: this.queue.activeKeys };
   }
 
   private async answer(request: AskRequest): Promise<AskResult> {
@@ -112,6 +115,7 @@ export class ConversationEngine implements ConversationService {
         onText: request.onText,
       });
       await this.save(key, result.state);
+      this.options.metrics?.backendRequests.inc({ backend: backend.name, outcome: 'answered' });
       const newConversation = state === undefined;
       log.info('answered', { backend: backend.name, newConversation, durationMs: this.now() - started, usage: result.usage });
       return { answer: result.answer, newConversation, usage: result.usage };
@@ -120,6 +124,7 @@ export class ConversationEngine implements ConversationService {
       // otherwise the conversation stays exactly as it was before the question.
       if (err instanceof AssistantError && err.state) await this.save(key, err.state).catch(() => undefined);
       const kind = err instanceof AssistantError ? err.kind : 'error';
+      this.options.metrics?.backendRequests.inc({ backend: backend.name, outcome: kind });
       log.warn('question failed', { backend: backend.name, kind, durationMs: this.now() - started, err: String(err) });
       throw err;
     }

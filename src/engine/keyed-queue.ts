@@ -26,6 +26,11 @@ export class KeyedQueue {
     return result;
   }
 
+  /** Keys with a task waiting or running. */
+  get activeKeys(): number {
+    return this.lanes.size;
+  }
+
   /** Tasks waiting or running for `key`. */
   size(key: string): number {
     return this.lanes.get(key)?.size ?? 0;
