@@ -7,12 +7,17 @@ import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { KeyvSessionStore } from './sqlite/keyv-session-store.js';
 import type { MessageLedger } from './message-ledger.js';
+import type { OpenCardStore } from './open-card-store.js';
 import type { SessionStore } from './session-store.js';
+import { SqliteConnection } from './sqlite/sqlite-connection.js';
 import { SqliteMessageLedger } from './sqlite/sqlite-message-ledger.js';
+import { SqliteOpenCardStore } from './sqlite/sqlite-open-card-store.js';
 
 export interface Storage {
   readonly sessions: SessionStore;
   readonly ledger: MessageLedger;
+  /** AI cards not yet finalized (card reply mode). */
+  readonly cards: OpenCardStore;
   /**
    * A random secret made once per store and kept in it: the key of the pseudonyms that stand
    * for conversations towards model services (stable across restarts, useless elsewhere).
@@ -43,8 +48,13 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   // One connection at a time: switching a new file to WAL needs it to itself.
   await tuneOrFail(sessionsKeyv, options.url);
   let ledger: SqliteMessageLedger;
+  let cardsDb: SqliteConnection;
+  let cards: SqliteOpenCardStore;
   try {
     ledger = await SqliteMessageLedger.open({ file: ledgerFile, ttlMs: options.ledgerTtlMs });
+    // memory:// keeps open cards with the ledger's lifetime: a private in-memory database each.
+    cardsDb = await SqliteConnection.open({ file: ledgerFile, busyTimeoutMs: 5_000 });
+    cards = await SqliteOpenCardStore.open(cardsDb);
   } catch (err) {
     await sessionsKeyv.disconnect().catch(() => undefined);
     throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
@@ -53,12 +63,13 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   try {
     pseudonymKey = await loadPseudonymKey(sessionsKeyv);
   } catch (err) {
-    await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close()]);
+    await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close(), cardsDb.close()]);
     throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
   }
   const storage: Storage = {
     sessions: new KeyvSessionStore(sessionsKeyv, options.logger),
     ledger,
+    cards,
     pseudonymKey,
     ping: async () => {
       try {
@@ -73,7 +84,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       await ledger.sweep();
     },
     close: async () => {
-      await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close()]);
+      await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close(), cardsDb.close()]);
     },
   };
   // Fail at start-up, with a clear message, if the file cannot be written.
