@@ -48,6 +48,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     // Remember message ids well past DingTalk's redelivery window and the usefulness window.
     ledgerTtlMs: Math.max(config.chat.messageMaxAgeMs * 3, 60 * 60_000),
     logger,
+    keyPrefix: config.redis.keyPrefix,
+    leaseMs: config.redis.leaseMs,
   });
   const metrics = deps.metrics ?? new BridgeMetrics();
   const api = createDingTalkApi({ config, logger, redactor, metrics });
@@ -58,11 +60,27 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     logger,
     pseudonymKey: storage.pseudonymKey,
     metrics,
+    locks: storage.coordination?.locks,
     ...engineLimits(config),
   });
   const replier = new RobotReplier({ api, robotCode: config.dingtalk.appKey, timeoutMs: config.dingtalk.timeoutMs, logger });
-  const chat = new ChatHandler({ ...config.chat, engine, ledger: storage.ledger, replier, logger: logger.child({ transport: 'chat' }) });
-  const stream = createStreamTransport({ config, sink: chat, logger, redactor, tuning: deps.streamTuning });
+  const chat = new ChatHandler({
+    ...config.chat,
+    engine,
+    ledger: storage.ledger,
+    replier,
+    logger: logger.child({ transport: 'chat' }),
+    questions: metrics.questionMeter('chat', backend.name),
+  });
+  const stream = createStreamTransport({
+    config,
+    sink: chat,
+    logger,
+    redactor,
+    tuning: deps.streamTuning,
+    lease: storage.coordination?.streamLease,
+    metrics,
+  });
   metrics.setProbes({
     streamConnected: () => stream.status().state === 'connected',
     conversationsActive: () => engine.load().conversations,
@@ -73,6 +91,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     engine,
     logger,
     health: { storageReachable: () => storage.ping(), stream: () => streamHealth(stream) },
+    metrics: { registry: metrics.registry, questions: metrics.questionMeter('http', backend.name) },
   });
 
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -135,6 +154,7 @@ function streamHealth(stream: StreamTransport): Record<string, unknown> {
   const status = stream.status();
   return {
     state: status.state,
+    leader: status.leader,
     lastFrameAt: status.lastFrameAt ? new Date(status.lastFrameAt).toISOString() : null,
     reconnects: status.reconnects,
   };

@@ -4,6 +4,7 @@ import { backendSecrets } from './backends/select-backend.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { StorageError } from './errors.js';
 import { createLogger, flushLogger, type Logger, SecretRedactor } from './logger.js';
+import { redisUrlPassword } from './storage/redis/redis-connection.js';
 
 /** Hard limit for a graceful stop; PM2's kill_timeout is set above it. */
 const STOP_TIMEOUT_MS = 8_000;
@@ -14,6 +15,9 @@ async function main(): Promise<void> {
   const redactor = new SecretRedactor();
   redactor.add(config.dingtalk.appSecret);
   for (const key of [...config.http.apiKeys, ...backendSecrets(config)]) redactor.add(key);
+  // A redis:// URL may carry a password; the metrics token guards the scrape endpoint.
+  redactor.add(redisUrlPassword(config.sessions.storage));
+  redactor.add(config.metrics.token);
   const logger = createLogger({ level: config.log.level, file: config.log.file, redactor });
   installCrashHandlers(logger);
 

@@ -27,6 +27,8 @@ export interface AnswerInput {
 export interface QuestionReply {
   readonly text: string;
   readonly failed: boolean;
+  /** Why it failed, for the metrics: an AssistantError kind, `busy`, `unavailable` or `empty`. */
+  readonly failure?: string;
   /** The streamed answer to finish with `text`, when the replier streams. */
   readonly draft?: AnswerDraft;
 }
@@ -52,7 +54,7 @@ export async function answerQuestion(input: AnswerInput): Promise<QuestionReply>
     });
     if (result.answer.trim() === '') {
       log.warn('assistant returned an empty answer');
-      return { text: CHAT_TEXTS.failed, failed: true, draft };
+      return { text: CHAT_TEXTS.failed, failed: true, draft, failure: 'empty' };
     }
     return { text: result.answer, failed: false, draft };
   } catch (err) {
@@ -63,7 +65,7 @@ export async function answerQuestion(input: AnswerInput): Promise<QuestionReply>
       throw new HandlingCancelled();
     }
     log.warn('question not answered', { err: String(err), kind: failureKind(err) });
-    return { text: failureText(err), failed: true, draft };
+    return { text: failureText(err), failed: true, draft, failure: failureOf(err) };
   } finally {
     await notice.settle();
   }
@@ -83,6 +85,12 @@ function failureText(err: unknown): string {
   if (err instanceof BusyError) return CHAT_TEXTS.busy;
   if (err instanceof StorageError) return CHAT_TEXTS.unavailable;
   return CHAT_TEXTS.failed;
+}
+
+function failureOf(err: unknown): string {
+  if (err instanceof AssistantError) return err.kind;
+  if (err instanceof BusyError) return 'busy';
+  return err instanceof StorageError ? 'unavailable' : 'failed';
 }
 
 function failureKind(err: unknown): string {

@@ -3,6 +3,7 @@ import { directConversationKey, groupConversationKey, type ConversationKey } fro
 import type { ConversationService, ConversationTurn } from '../engine/types.js';
 import { BusyError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { questionOutcome, type QuestionMeter } from '../metrics/bridge-metrics.js';
 import type { MessageLedger } from '../storage/message-ledger.js';
 import type { ChatMessage, ChatReplier, ChatSink } from './chat-message.js';
 import { CHAT_TEXTS, tooLongText } from './chat-texts.js';
@@ -20,6 +21,8 @@ export interface ChatHandlerOptions extends Omit<Config['chat'], 'streamEnabled'
   readonly ledger: MessageLedger;
   readonly replier: ChatReplier;
   readonly logger: Logger;
+  /** Counts each question message once, when its reply has gone out. */
+  readonly questions?: QuestionMeter;
   readonly now?: () => number;
 }
 
@@ -55,6 +58,7 @@ export class ChatHandler implements ChatSink {
         });
         return true;
       });
+    this.arrivals.set(message, this.now());
     this.track(message, this.handle(message, admission, undefined));
     return admission;
   }
@@ -70,6 +74,7 @@ export class ChatHandler implements ChatSink {
       }
       const recordedReply = typeof entry.progress?.reply === 'string' ? entry.progress.reply : undefined;
       this.options.logger.info('resuming a chat message left unanswered', { msgId: entry.id, replyReady: recordedReply !== undefined });
+      this.arrivals.set(entry.payload, entry.admittedAt);
       this.track(entry.payload, this.handle(entry.payload, Promise.resolve(true), recordedReply));
       resumed++;
     }
@@ -139,7 +144,11 @@ export class ChatHandler implements ChatSink {
           throw err;
         }
         await this.recordReply(message, reply.text, log);
-        return this.replyAndComplete(message, reply.text, log, reply);
+        try {
+          return await this.replyAndComplete(message, reply.text, log, reply);
+        } finally {
+          this.countQuestion(message, reply);
+        }
       }
       case 'new-conversation':
         await turn.reset();
@@ -195,6 +204,15 @@ export class ChatHandler implements ChatSink {
     }
     await this.options.ledger.complete(message.id);
   }
+
+  // --- Metrics (issue 12): one count per question message, once its reply has gone out. ---
+  private readonly arrivals = new WeakMap<ChatMessage, number>();
+
+  private countQuestion(message: ChatMessage, reply: QuestionReply): void {
+    const outcome = reply.failed ? questionOutcome(reply.failure) : 'answered';
+    this.options.questions?.count(outcome, this.arrivals.get(message) ?? message.createdAt);
+  }
+  // --- end of metrics ---
 
   private conversationKey(message: ChatMessage): ConversationKey {
     const { conversation, sender } = message;

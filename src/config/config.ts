@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { DEFAULT_SYSTEM_PROMPT } from './default-prompts.js';
 import type { RateLimit } from './env-fields.js';
 import { CONDITIONAL_RULES, ENV_SCHEMA } from './env-schema.js';
+import { type ScaleConfig, toScaleConfig } from './scale-env.js';
 
 export type { RateLimit } from './env-fields.js';
 
@@ -25,7 +26,7 @@ export type BackendConfig =
   | { readonly kind: 'dify'; readonly baseUrl: string; readonly apiKey: string }
   | { readonly kind: 'dingtalk-assistant'; readonly assistantId: string; readonly streaming: boolean };
 
-export interface Config {
+export interface Config extends ScaleConfig {
   readonly dingtalk: {
     /** Empty when neither the Stream bot nor the DingTalk assistant is used. */
     readonly appKey: string;
@@ -130,6 +131,7 @@ function toConfig(e: Env): Config {
       messageMaxAgeMs: e.MESSAGE_MAX_AGE_MINUTES * 60_000,
     },
     log: { level: e.LOG_LEVEL, file: e.LOG_FILE || undefined },
+    ...toScaleConfig(e),
   });
 }
 

@@ -1,9 +1,10 @@
 import type { AssistantBackend, BackendState } from '../backends/assistant-backend.js';
-import { AssistantError } from '../errors.js';
+import { AssistantError, StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { ConversationKey } from './conversation-key.js';
+import type { ConversationLocks } from './conversation-locks.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { pseudonymOf } from './pseudonym.js';
 import { RunSlots } from './run-slots.js';
@@ -23,6 +24,8 @@ export interface EngineOptions {
   readonly maxConcurrentRuns: number;
   /** The storage's secret for pseudonyms (`Storage.pseudonymKey`). */
   readonly pseudonymKey: string;
+  /** Several instances on one store (Redis): one turn of a conversation at a time across them. */
+  readonly locks?: ConversationLocks;
   /** Counts questions sent to the backend by outcome. */
   readonly metrics?: BridgeMetrics;
   readonly now?: () => number;
@@ -45,22 +48,11 @@ export class ConversationEngine implements ConversationService {
   }
 
   inConversation<T>(key: ConversationKey, work: (turn: ConversationTurn) => Promise<T>): Promise<T> {
-    return this.queue.run(key, () => {
-      // A turn's methods are valid only while it runs: later calls would break the order.
-      let open = true;
-      const turn: ConversationTurn = {
-        key,
-        ask: (request) => (open ? this.answer({ ...request, key }) : closedTurn()),
-        reset: () => (open ? this.forget(key) : closedTurn()),
-      };
-      return work(turn).finally(() => {
-        open = false;
-      });
-    });
+    return this.runTurn(key, undefined, work);
   }
 
   ask(request: AskRequest): Promise<AskResult> {
-    return this.inConversation(request.key, (turn) => turn.ask(request));
+    return this.runTurn(request.key, request.deadline, (turn) => turn.ask(request));
   }
 
   reset(key: ConversationKey): Promise<void> {
@@ -69,6 +61,58 @@ export class ConversationEngine implements ConversationService {
 
   async hasSession(key: ConversationKey): Promise<boolean> {
     return (await this.options.sessions.get(key)) !== undefined;
+  }
+
+  /**
+   * One turn: in this process's lane for the key, then (several instances) under the key's lock
+   * across processes, waited for until `lockDeadline` (default: ANSWER_TIMEOUT_SECONDS from now).
+   */
+  private runTurn<T>(key: ConversationKey, lockDeadline: number | undefined, work: (turn: ConversationTurn) => Promise<T>): Promise<T> {
+    return this.queue.run(key, async () => {
+      const held = await this.holdAcrossProcesses(key, lockDeadline);
+      // A turn's methods are valid only while it runs: later calls would break the order.
+      let open = true;
+      const turn: ConversationTurn = held.failure
+        ? failedTurn(key, held.failure)
+        : {
+            key,
+            ask: (request) => (open ? this.answer({ ...request, key }) : closedTurn()),
+            reset: () => (open ? this.forget(key) : closedTurn()),
+          };
+      try {
+        return await work(turn);
+      } finally {
+        open = false;
+        await held.release?.();
+      }
+    });
+  }
+
+  /**
+   * The conversation's lock when several instances share the store. Not had (store down, or
+   * another instance still answering at the deadline): the turn runs, but its questions fail
+   * with that reason, so every transport answers the way it answers a failure (503, 504, a
+   * friendly sentence) instead of staying silent.
+   */
+  private async holdAcrossProcesses(key: ConversationKey, deadline: number | undefined): Promise<{ release?: () => Promise<void>; failure?: Error }> {
+    const { locks, logger } = this.options;
+    if (!locks) return {};
+    let failure: Error;
+    try {
+      const held = await locks.acquire(key, deadline ?? this.now() + this.options.answerTimeoutMs);
+      if (held) {
+        const release = async () => {
+          // Not fatal: the lock expires on its own within one lease.
+          await held.release().catch((err: unknown) => logger.warn('could not release a conversation lock', { conversationKey: key, err: String(err) }));
+        };
+        return { release };
+      }
+      failure = new AssistantError('timeout', 'another instance was still answering this conversation at the deadline');
+    } catch (err) {
+      failure = err instanceof Error ? err : new StorageError(String(err));
+    }
+    logger.warn('conversation lock not had; the turn fails', { conversationKey: key, err: String(failure) });
+    return { failure };
   }
 
   /** Resolves when every queued turn has settled (graceful stop). */
@@ -146,6 +190,11 @@ export class ConversationEngine implements ConversationService {
     const record = { backend: this.options.backend.name, state, lastActiveAt: this.now() };
     return this.options.sessions.set(key, record, this.options.sessionTtlMs);
   }
+}
+
+/** A turn whose every step fails with `failure` (the conversation could not be had). */
+function failedTurn(key: ConversationKey, failure: Error): ConversationTurn {
+  return { key, ask: () => Promise.reject(failure), reset: () => Promise.reject(failure) };
 }
 
 function closedTurn(): Promise<never> {

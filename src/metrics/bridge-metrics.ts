@@ -23,6 +23,12 @@ export type DingTalkApiKind =
   | 'assistant'
   | 'other';
 
+/** Counts questions of one transport: exactly one `count` per question. */
+export interface QuestionMeter {
+  /** One question ended with `outcome`; an answered one also feeds the answer-time histogram. */
+  count(outcome: QuestionOutcome, arrivedAt: number): void;
+}
+
 /** Values read when Prometheus scrapes (queue depth, Stream state). */
 export interface MetricsProbes {
   streamConnected?(): boolean;
@@ -100,9 +106,37 @@ export class BridgeMetrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** The meter a transport counts its questions with (`backend` labels the answer times). */
+  questionMeter(transport: 'http' | 'chat', backend: string, now: () => number = Date.now): QuestionMeter {
+    return {
+      count: (outcome, arrivedAt) => {
+        this.questions.inc({ transport, outcome });
+        if (outcome === 'answered') this.answerSeconds.observe({ transport, backend }, Math.max(0, now() - arrivedAt) / 1000);
+      },
+    };
+  }
+
   /** Where the gauges read their values from (set once the app is wired). */
   setProbes(probes: MetricsProbes): void {
     this.probes = { ...this.probes, ...probes };
+  }
+}
+
+/**
+ * The outcome of a question that could not be answered, from why (an AssistantError kind, or
+ * `busy` / `unavailable` / `empty`).
+ */
+export function questionOutcome(failure: string | undefined): QuestionOutcome {
+  switch (failure) {
+    case 'timeout':
+    case 'busy':
+    case 'blocked':
+    case 'unavailable':
+    case 'rate_limited':
+    case 'cancelled':
+      return failure;
+    default:
+      return 'failed';
   }
 }
 

@@ -6,12 +6,16 @@ import KeyvSqlite from '@keyv/sqlite';
 import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { KeyvSessionStore } from './sqlite/keyv-session-store.js';
+import type { SharedCoordination } from './leader-lease.js';
 import type { MessageLedger } from './message-ledger.js';
 import type { OpenCardStore } from './open-card-store.js';
 import type { SessionStore } from './session-store.js';
 import { SqliteConnection } from './sqlite/sqlite-connection.js';
+import { SqliteInstanceLock } from './sqlite/sqlite-instance-lock.js';
 import { SqliteMessageLedger } from './sqlite/sqlite-message-ledger.js';
 import { SqliteOpenCardStore } from './sqlite/sqlite-open-card-store.js';
+import { openRedisStorage } from './redis/open-redis-storage.js';
+import { redactRedisUrl } from './redis/redis-connection.js';
 
 export interface Storage {
   readonly sessions: SessionStore;
@@ -23,6 +27,11 @@ export interface Storage {
    * for conversations towards model services (stable across restarts, useless elsewhere).
    */
   readonly pseudonymKey: string;
+  /**
+   * Present when several instances may share the store (Redis): conversation locks across
+   * processes and the lease of the one Stream connection. SQLite and memory: one instance.
+   */
+  readonly coordination?: SharedCoordination;
   /** True when the store answers a read (for /healthz). */
   ping(): Promise<boolean>;
   /** Deletes expired sessions and ledger ids so the file does not grow for months. */
@@ -31,18 +40,47 @@ export interface Storage {
 }
 
 export interface StorageOptions {
-  /** SESSION_STORAGE: `sqlite://<file>` (folder created) or `memory://`. */
+  /** SESSION_STORAGE: `sqlite://<file>` (folder created), `memory://` or `redis://…`/`rediss://…`. */
   readonly url: string;
   readonly ledgerTtlMs: number;
   readonly logger: Logger;
+  /** Redis: REDIS_KEY_PREFIX (default `bridge:`). */
+  readonly keyPrefix?: string;
+  /** Redis: REDIS_LEASE_SECONDS in ms (default 10 s). */
+  readonly leaseMs?: number;
 }
 
 /**
- * Opens the store named by SESSION_STORAGE. Sessions live in keyv; the message ledger has its
+ * Opens the store named by SESSION_STORAGE: Redis (`src/storage/redis/`, shared by any number
+ * of instances) or SQLite / memory (one process; a second process on the same file is refused).
+ * With SQLite, sessions live in keyv; the message ledger has its
  * own table and connection in the same file (`:memory:` for memory://), because the ack of
  * every chat frame waits for it and it group-commits admits with plain SQL.
  */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
+  if (/^rediss?:\/\//.test(options.url)) {
+    const { keyPrefix = 'bridge:', leaseMs = 10_000 } = options;
+    return openRedisStorage({ ...options, keyPrefix, leaseMs });
+  }
+  // One process per SQLite file: a second one is refused instead of splitting the Stream.
+  const lock = await lockSqliteFile(options.url);
+  try {
+    const storage = await openSqliteStorage(options);
+    return lock ? { ...storage, close: () => storage.close().finally(() => lock.release()) } : storage;
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
+}
+
+async function lockSqliteFile(url: string): Promise<SqliteInstanceLock | undefined> {
+  const file = /^sqlite:\/\/(.+)$/.exec(url)?.[1];
+  if (file === undefined || file === ':memory:') return undefined;
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  return SqliteInstanceLock.acquire(file);
+}
+
+async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
   const { sessionsKeyv, ledgerFile } = openSessionsKeyv(options.url);
   sessionsKeyv.on('error', (err: unknown) => options.logger.error('storage error', { err: String(err) }));
   // One connection at a time: switching a new file to WAL needs it to itself.
@@ -111,7 +149,9 @@ async function loadPseudonymKey(keyv: Keyv): Promise<string> {
 function openSessionsKeyv(url: string): { sessionsKeyv: Keyv; ledgerFile: string } {
   if (url === 'memory://' || url === 'memory') return { sessionsKeyv: new Keyv({ throwOnErrors: true }), ledgerFile: ':memory:' };
   const match = /^sqlite:\/\/(.+)$/.exec(url);
-  if (!match) throw new StorageError(`SESSION_STORAGE must be sqlite://<file> or memory://, got ${url}`);
+  if (!match) {
+    throw new StorageError(`SESSION_STORAGE must be sqlite://<file>, memory:// or redis://host:port/db, got ${redactRedisUrl(url)}`);
+  }
   const file = match[1]!;
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sessionsKeyv = new Keyv({

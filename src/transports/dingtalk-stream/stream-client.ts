@@ -2,11 +2,13 @@ import axios from 'axios';
 import { DWClient, type DWClientConfig } from 'dingtalk-stream';
 import WebSocket from 'ws';
 import type { Logger, SecretRedactor } from '../../logger.js';
+import type { BridgeMetrics } from '../../metrics/bridge-metrics.js';
 import { DEFAULT_BACKOFF, reconnectDelay, type BackoffOptions } from './reconnect-backoff.js';
 import { ackFrame, parseStreamFrame, ROBOT_TOPIC, type StreamFrame } from './stream-frame.js';
 import { StreamLink, type LivenessOptions } from './stream-link.js';
 
-export type StreamState = 'connecting' | 'connected' | 'disabled' | 'stopped';
+/** `standby`: another instance holds the Stream (several instances on one Redis). */
+export type StreamState = 'connecting' | 'connected' | 'disabled' | 'stopped' | 'standby';
 
 export interface StreamStatus {
   readonly state: StreamState;
@@ -33,6 +35,8 @@ export interface StreamClientOptions {
   readonly liveness?: Partial<LivenessOptions>;
   /** A connection open this long counts as healthy: the backoff starts again from the base. */
   readonly stableAfterMs?: number;
+  /** Counts gateway registrations (the quota meter) and reconnections. */
+  readonly metrics?: BridgeMetrics;
 }
 
 const DEFAULT_LIVENESS: LivenessOptions = { pingIntervalMs: 20_000, pongTimeoutMs: 10_000, idleTimeoutMs: 180_000 };
@@ -109,6 +113,7 @@ export class StreamClient extends DWClient {
   /** Registers at `${apiBase}/v1.0/gateway/connections/open` for a fresh, single-use ticket. */
   override async getEndpoint(): Promise<this> {
     const { apiBase, clientId, clientSecret, timeoutMs, redactor } = this.opts;
+    this.opts.metrics?.dingtalkApiCalls.inc({ api: 'stream_gateway' });
     const res = await axios.post(
       `${apiBase}/v1.0/gateway/connections/open`,
       { clientId, clientSecret, subscriptions: this.config.subscriptions, ua: UA },
@@ -243,6 +248,7 @@ export class StreamClient extends DWClient {
     this.link = link;
     this.connected = true;
     this.opened++;
+    if (this.opened > 1) this.opts.metrics?.streamReconnects.inc();
     this.opts.logger.info('stream connected', { connection: this.opened, replacing: previous !== undefined });
     link.onStable(this.opts.stableAfterMs ?? 30_000, () => {
       this.attempts = 0;

@@ -1,10 +1,13 @@
 import type { ChatSink } from '../../chat/chat-message.js';
 import type { Config } from '../../config/config.js';
 import type { Logger, SecretRedactor } from '../../logger.js';
+import type { BridgeMetrics } from '../../metrics/bridge-metrics.js';
+import type { LeaderLease } from '../../storage/leader-lease.js';
 import type { BackoffOptions } from './reconnect-backoff.js';
 import { parseRobotMessage } from './robot-message.js';
 import { StreamClient, type StreamStatus } from './stream-client.js';
 import { ROBOT_TOPIC, type StreamFrame } from './stream-frame.js';
+import { StreamLeadership } from './stream-leadership.js';
 import type { LivenessOptions } from './stream-link.js';
 
 export interface StreamTransportDeps {
@@ -15,6 +18,9 @@ export interface StreamTransportDeps {
   readonly redactor: SecretRedactor;
   /** Knobs for tests; production uses the defaults. */
   readonly tuning?: StreamTuning;
+  /** Several instances on one store: only the holder of this lease opens the Stream. */
+  readonly lease?: LeaderLease;
+  readonly metrics?: BridgeMetrics;
 }
 
 export interface StreamTuning {
@@ -31,7 +37,12 @@ export interface StreamTransport {
   /** Stops taking frames, lets in-flight answers finish briefly; resolves within ~5 s. */
   stop(): Promise<void>;
   /** For /healthz. */
-  status(): StreamStatus;
+  status(): StreamTransportStatus;
+}
+
+export interface StreamTransportStatus extends StreamStatus {
+  /** Whether this instance holds the Stream (always, when it runs alone). */
+  readonly leader: boolean;
 }
 
 /**
@@ -55,6 +66,7 @@ export function createStreamTransport(deps: StreamTransportDeps): StreamTranspor
     reconnect: tuning.reconnect,
     liveness: tuning.liveness,
     stableAfterMs: tuning.stableAfterMs,
+    metrics: deps.metrics,
     onCallback: (frame, ack) => receive(frame, ack),
   });
 
@@ -77,21 +89,43 @@ export function createStreamTransport(deps: StreamTransportDeps): StreamTranspor
     if (!admitted) log.info('dropping a redelivered message', { msgId: message.id, messageId });
   }
 
+  /** Answers what earlier holders left pending (the oldest first), then connects. */
+  async function connect(): Promise<void> {
+    await recover();
+    await client.start();
+  }
+
+  async function recover(): Promise<void> {
+    try {
+      const resumed = await sink.recover();
+      if (resumed > 0) log.info('resumed unanswered chat messages', { count: resumed });
+    } catch (err) {
+      log.error('could not read pending chat messages', { err: String(err) });
+    }
+  }
+
+  const leadership = deps.lease
+    ? new StreamLeadership({ lease: deps.lease, logger: log, onElected: connect, onDeposed: () => client.stop(), whileLeading: recover })
+    : undefined;
+  let running = false;
+
   return {
     async start() {
-      try {
-        const resumed = await sink.recover();
-        if (resumed > 0) log.info('resumed unanswered chat messages', { count: resumed });
-      } catch (err) {
-        log.error('could not read pending chat messages', { err: String(err) });
-      }
-      await client.start();
+      running = true;
+      await (leadership ? leadership.start() : connect());
     },
     async stop() {
-      await client.stop();
+      running = false;
+      // The lease is freed as soon as the socket is closed, before in-flight answers finish.
+      await (leadership ? leadership.stop() : client.stop());
       await sink.stop(tuning.stopGraceMs ?? 3_000);
     },
-    status: () => client.status(),
+    status() {
+      const status = client.status();
+      if (!leadership) return { ...status, leader: running };
+      const leader = leadership.isLeader;
+      return { ...status, state: leader || !running ? status.state : 'standby', leader };
+    },
   };
 }
 
@@ -101,6 +135,6 @@ function disabledTransport(log: Logger): StreamTransport {
       log.info('DingTalk Stream disabled (STREAM_ENABLED=false)');
     },
     async stop() {},
-    status: () => ({ state: 'disabled', reconnects: 0 }),
+    status: () => ({ state: 'disabled', reconnects: 0, leader: false }),
   };
 }

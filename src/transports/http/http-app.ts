@@ -6,8 +6,10 @@ import type { Config } from '../../config/config.js';
 import type { ConversationService } from '../../engine/types.js';
 import { AppError, ERRORS, type ErrorName, toAppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { BridgeMetrics, QuestionMeter } from '../../metrics/bridge-metrics.js';
 import { createApiKeyCheck } from './api-key-auth.js';
 import { registerAskRoute } from './ask-route.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import { parseJsonBody } from './json-body.js';
 
 /** What `/healthz` reports besides the HTTP side itself. */
@@ -22,6 +24,8 @@ export interface HttpAppDeps {
   readonly engine: ConversationService;
   readonly logger: Logger;
   readonly health: HealthSource;
+  /** Served at `GET /metrics` (METRICS_ENABLED); `questions` counts `/assistant/ask`. */
+  readonly metrics?: { readonly registry: BridgeMetrics['registry']; readonly questions: QuestionMeter };
 }
 
 /** Small enough that no request can strain memory; a 2000-character question fits easily. */
@@ -70,7 +74,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     const body = {
       status: storage ? 'ok' : 'degraded',
       storage: storage ? 'ok' : 'unreachable',
-      stream: deps.health.stream?.() ?? { state: 'disabled' },
+      stream: deps.health.stream?.() ?? { state: 'disabled', leader: false },
       uptimeSeconds: Math.round(process.uptime()),
     };
     return reply.code(storage ? 200 : 503).send(body);
@@ -80,7 +84,9 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     engine: deps.engine,
     answerTimeoutMs: config.assistant.answerTimeoutMs,
     requireApiKey: config.http.apiKeys.length > 0 ? apiKeyValid : undefined,
+    questions: deps.metrics?.questions,
   });
+  if (deps.metrics && config.metrics.enabled) registerMetricsRoute(app, { registry: deps.metrics.registry, token: config.metrics.token });
   return app;
 }
 
@@ -120,7 +126,8 @@ export function sendCatalogued(reply: FastifyReply, name: ErrorName): FastifyRep
 }
 
 function logRequest(logger: Logger, req: FastifyRequest, reply: FastifyReply): void {
-  if (req.url === '/healthz') return;
+  // Probes and scrapes come every few seconds; a refused scrape is still worth a line.
+  if (req.url === '/healthz' || (req.url === '/metrics' && reply.statusCode === 200)) return;
   logger.info('http request', {
     method: req.method,
     url: req.url.split('?')[0],

@@ -1,0 +1,19 @@
+/** This process's hold on one conversation, shared with other processes; release it after the turn. */
+export interface HeldConversation {
+  release(): Promise<void>;
+}
+
+/**
+ * Keeps two processes from running turns of one conversation at once (several instances on one
+ * Redis). The engine takes a lock around each turn, inside its own per-conversation lane; a
+ * single process (SQLite) needs none.
+ */
+export interface ConversationLocks {
+  /**
+   * Resolves once this process holds `key`, waiting while another process holds it; resolves
+   * undefined when `deadline` (epoch ms) passes or `signal` aborts first. Rejects with a
+   * StorageError when the store cannot be reached. A holder that dies frees the key when its
+   * lease expires.
+   */
+  acquire(key: string, deadline: number, signal?: AbortSignal): Promise<HeldConversation | undefined>;
+}
