@@ -42,12 +42,19 @@ export async function startHttpHarness(
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
   for (const k of config.http.apiKeys) logs.redactor.add(k);
-  const storage = await openStorage({ url: config.sessions.storage, ledgerTtlMs: 60_000, logger: logs.logger });
+  const storage = await openStorage({
+    url: config.sessions.storage,
+    ledgerTtlMs: 60_000,
+    logger: logs.logger,
+    keyPrefix: config.redis.keyPrefix,
+    leaseMs: config.redis.leaseMs,
+  });
   const engine = new ConversationEngine({
     backend: backend instanceof ScriptedBackend ? backend.backend(logs.logger) : backend,
     sessions: storage.sessions,
     logger: logs.logger,
     pseudonymKey: storage.pseudonymKey,
+    locks: storage.coordination?.locks,
     ...engineLimits(config),
   });
   const app = await buildHttpApp({ config, engine, logger: logs.logger, health: { storageReachable: () => storage.ping() } });

@@ -49,8 +49,10 @@ describe('SQLite storage', () => {
     await expect(open(path.join(dir, 's.sqlite'))).rejects.toBeInstanceOf(StorageError);
   });
 
-  it('refuses a SESSION_STORAGE it does not understand', async () => {
-    await expect(openStorage({ url: 'redis://x', ledgerTtlMs: 1, logger: captureLogger().logger })).rejects.toThrow(/sqlite:\/\//);
+  it('refuses a SESSION_STORAGE it does not understand, naming the forms it does', async () => {
+    const opening = openStorage({ url: 'mongodb://user:hunter2-secret@x/db', ledgerTtlMs: 1, logger: captureLogger().logger });
+    await expect(opening).rejects.toThrow(/sqlite:\/\/<file>, memory:\/\/ or redis:\/\//);
+    await expect(opening).rejects.not.toThrow(/hunter2/);
   });
 
   it('discards and logs a corrupt session record', async () => {

@@ -33,6 +33,7 @@ export class RedisConnection {
   private scripts = 0;
   private lastErrorLogAt = 0;
   private down = false;
+  private closing = false;
 
   private constructor(
     readonly client: Redis,
@@ -103,6 +104,7 @@ export class RedisConnection {
 
   /** Sends QUIT (letting commands already sent finish), bounded; then drops the socket. */
   async close(): Promise<void> {
+    this.closing = true;
     const quit = this.client.quit().catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([quit, new Promise((r) => (timer = setTimeout(r, 1_000)))]);
@@ -111,17 +113,18 @@ export class RedisConnection {
     this.client.on('error', () => undefined); // a late socket error after close is not news
   }
 
-  /** Logs an outage once (then every 30 s while it lasts) and its end. */
+  /** Logs an outage once (the error behind it every 30 s while it lasts) and its end. */
   private watch(): void {
+    this.client.on('close', () => {
+      if (this.down || this.closing) return;
+      this.down = true;
+      this.logger.warn('redis connection lost; questions fail with 503 until it returns');
+    });
     this.client.on('error', (err: unknown) => {
       const now = Date.now();
-      if (this.down && now - this.lastErrorLogAt < ERROR_LOG_EVERY_MS) return;
+      if (now - this.lastErrorLogAt < ERROR_LOG_EVERY_MS) return;
       this.lastErrorLogAt = now;
-      this.down = true;
-      this.logger.warn('redis unreachable; questions fail with 503 until it returns', { err: errorText(err) });
-    });
-    this.client.on('close', () => {
-      this.down = true;
+      this.logger.warn('redis unreachable', { err: errorText(err) });
     });
     this.client.on('ready', () => {
       if (!this.down) return;
