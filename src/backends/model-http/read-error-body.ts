@@ -24,15 +24,3 @@ export async function readErrorBody(body: Readable, maxBytes = MAX_ERROR_BODY_BY
   }
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }
-
-/** The body as a JSON object, or undefined (HTML error pages, empty bodies). */
-export function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -22,8 +22,8 @@ export async function* sseEvents(body: Readable): AsyncGenerator<EventSourceMess
       parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true }));
       while (queue.length > 0) yield queue.shift()!;
     }
-    parser.feed(decoder.decode());
-    parser.reset({ consume: true });
+    // Ends a last event the server did not close with a blank line (harmless when it did).
+    parser.feed(`${decoder.decode()}\n\n`);
     while (queue.length > 0) yield queue.shift()!;
     finished = true;
   } finally {

@@ -1,5 +1,6 @@
 import type { TokenUsage } from '../assistant-backend.js';
 import { AnswerText } from '../model-http/answer-text.js';
+import { asJsonObject } from '../model-http/json-object.js';
 import { ModelCallError } from '../model-http/model-call-error.js';
 import { sseEvents } from '../model-http/sse-events.js';
 import type { StreamedResponse } from '../model-http/streamed-post.js';
@@ -58,14 +59,14 @@ export async function readCompletionStream(
 
 /** Applies one chunk; true when it carried the `finish_reason`. Throws on errors and moderation. */
 function foldChunk(eventName: string | undefined, data: string, text: AnswerText, progress: Progress): boolean {
-  const chunk = parseObject(data);
+  const chunk = asJsonObject(data);
   if (!chunk) return false;
   if (eventName === 'error' || chunk.error != null) throw classifyStreamError(chunk.error ?? chunk);
   const usage = readUsage(chunk.usage);
   if (usage) progress.usage = usage;
   const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
-  const choice = parseObject(choices[0]);
-  const delta = parseObject(choice?.delta);
+  const choice = asJsonObject(choices[0]);
+  const delta = asJsonObject(choice?.delta);
   // `reasoning_content` / `reasoning` (DeepSeek, Qwen, Ollama, vLLM) are deliberately not read.
   if (typeof delta?.content === 'string') text.append(delta.content);
   const finish = choice?.finish_reason;
@@ -78,21 +79,9 @@ function foldChunk(eventName: string | undefined, data: string, text: AnswerText
 }
 
 function readUsage(value: unknown): TokenUsage | undefined {
-  const u = parseObject(value);
+  const u = asJsonObject(value);
   if (!u) return undefined;
   const promptTokens = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : undefined;
   const completionTokens = typeof u.completion_tokens === 'number' ? u.completion_tokens : undefined;
   return promptTokens === undefined && completionTokens === undefined ? undefined : { promptTokens, completionTokens };
-}
-
-function parseObject(value: unknown): Record<string, unknown> | undefined {
-  let v = value;
-  if (typeof v === 'string') {
-    try {
-      v = JSON.parse(v);
-    } catch {
-      return undefined;
-    }
-  }
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }

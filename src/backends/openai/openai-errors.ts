@@ -1,6 +1,6 @@
 import { classifyHttpStatus } from '../model-http/classify-http-status.js';
 import { describeFailure, ModelCallError } from '../model-http/model-call-error.js';
-import { parseJsonObject } from '../model-http/read-error-body.js';
+import { asJsonObject } from '../model-http/json-object.js';
 
 /** What an OpenAI-compatible error body says, across providers' shapes. */
 interface ErrorFacts {
@@ -30,7 +30,7 @@ export function classifyOpenAiHttpError(
   retryAfterMs: number | undefined,
   bodyText: string,
 ): ModelCallError {
-  const facts = errorFacts(parseJsonObject(bodyText));
+  const facts = errorFacts(asJsonObject(bodyText));
   const code = facts.code ?? facts.type;
   const all = [facts.code, facts.type, facts.message].filter(Boolean).join(' ');
   const fail = (kind: 'blocked' | 'quota' | 'config' | 'rejected', hint?: string, upstreamCode = code) =>
