@@ -299,6 +299,20 @@ describe('Dify backend: errors', () => {
   });
 });
 
+describe('Dify backend: secrets', () => {
+  it('never logs the API key, at any level, on success, retry, failure or forget', async () => {
+    const h = await setup();
+    h.fake.script({ respond: difyErrors.serverError() }, {}, { respond: difyErrors.unauthorized() });
+    const first = await ask(h, '一');
+    expect(first.answer).toBeDefined();
+    expect((await ask(h, '二')).error?.kind).toBe('auth');
+    await h.backend.forget!(first.answer!.state, { user: USER, deadline: Date.now() + 1_000 });
+    expect(h.logs.lines.some((l) => l.includes('"level":"debug"'))).toBe(true);
+    expect(h.logs.lines.some((l) => l.includes('"level":"error"'))).toBe(true);
+    for (const line of h.logs.lines) expect(line).not.toContain(KEY);
+  });
+});
+
 describe('Dify backend: forget', () => {
   const forgetOptions = () => ({ user: USER, deadline: Date.now() + 1_000 });
 

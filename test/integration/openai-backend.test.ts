@@ -469,6 +469,21 @@ describe('OpenAI-compatible backend: errors that are not retried', () => {
   });
 });
 
+describe('OpenAI-compatible backend: secrets', () => {
+  it('never logs the API key, at any level, on success, retry or failure', async () => {
+    const h = await setup();
+    h.fake.script({ respond: openAiErrors.serverError() }, {}, { respond: openAiErrors.badKey() });
+    expect((await ask(h, '一')).answer).toBeDefined();
+    expect((await ask(h, '二')).error?.kind).toBe('auth');
+    const bad = await setup({ apiKey: `${KEY}-wrong` });
+    await ask(bad, '三');
+    const lines = [...h.logs.lines, ...bad.logs.lines];
+    expect(lines.some((l) => l.includes('"level":"debug"'))).toBe(true);
+    expect(lines.some((l) => l.includes('"level":"error"'))).toBe(true);
+    for (const line of lines) expect(line).not.toContain(KEY);
+  });
+});
+
 describe('OpenAI-compatible backend: deadline and cancellation', () => {
   it('a model that never answers times out at the deadline', async () => {
     const h = await setup({ timeouts: { firstByteMs: 5_000, idleMs: 5_000 } });

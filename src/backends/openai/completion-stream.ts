@@ -5,7 +5,7 @@ import { ModelCallError } from '../model-http/model-call-error.js';
 import { sseEvents } from '../model-http/sse-events.js';
 import type { StreamedResponse } from '../model-http/streamed-post.js';
 import { AssistantError } from '../../errors.js';
-import { classifyStreamError } from './openai-errors.js';
+import { classifyOpenAiStreamError } from './openai-errors.js';
 
 export interface CompletionResult {
   readonly answer: string;
@@ -61,7 +61,7 @@ export async function readCompletionStream(
 function foldChunk(eventName: string | undefined, data: string, text: AnswerText, progress: Progress): boolean {
   const chunk = asJsonObject(data);
   if (!chunk) return false;
-  if (eventName === 'error' || chunk.error != null) throw classifyStreamError(chunk.error ?? chunk);
+  if (eventName === 'error' || chunk.error != null) throw classifyOpenAiStreamError(chunk.error ?? chunk);
   const usage = readUsage(chunk.usage);
   if (usage) progress.usage = usage;
   const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];

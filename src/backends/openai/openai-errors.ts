@@ -56,7 +56,7 @@ export function classifyOpenAiHttpError(
 }
 
 /** A `data: {"error": …}` inside the stream: moderation of the answer, or the model failing. */
-export function classifyStreamError(error: unknown): ModelCallError {
+export function classifyOpenAiStreamError(error: unknown): ModelCallError {
   const facts = errorFacts(typeof error === 'string' ? { error: { message: error } } : { error });
   const code = facts.code ?? facts.type;
   const make = (kind: 'blocked' | 'quota' | 'failed', retryable: boolean, hint?: string) =>
