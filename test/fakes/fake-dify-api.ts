@@ -51,6 +51,8 @@ export class FakeDifyApi {
   answer: (query: string, history: readonly { q: string; a: string }[]) => string = (q, h) =>
     `答：${q}（第${h.length + 1}轮）`;
   chunkChars = 4;
+  /** Delay before each frame, unless a script says otherwise. */
+  chunkDelayMs = 0;
   /** DELETE answers 200 `{"result":"success"}` (older Dify) or 204 (newer). */
   deleteStatus: 200 | 204 = 200;
   readonly conversations = new Map<string, FakeConversation>();
@@ -108,7 +110,7 @@ export class FakeDifyApi {
   private async stream(res: http.ServerResponse, script: DifyCallScript, conv: FakeConversation, query: string) {
     const text = script.text ?? this.answer(query, conv.history);
     const ids = { task_id: randomUUID(), message_id: randomUUID(), conversation_id: conv.id };
-    const delay = script.chunkDelayMs ?? 0;
+    const delay = script.chunkDelayMs ?? this.chunkDelayMs;
     const send = async (event: string, data: Record<string, unknown>) => {
       if (delay > 0) await sleep(delay);
       const frame = script.eventLines
