@@ -1,5 +1,6 @@
-import type { AskInput, AssistantBackend, BackendAnswer, BackendState, ForgetOptions } from '../assistant-backend.js';
+import type { AskInput, AssistantBackend, BackendAnswer, CallOptions, BackendState, ForgetOptions } from '../assistant-backend.js';
 import type { Logger } from '../../logger.js';
+import { checkByAsking } from '../check-by-asking.js';
 import { sendJson } from '../model-http/json-request.js';
 import { logAskFailure } from '../model-http/log-ask-failure.js';
 import { createModelHttpClient, type ModelHttpClient } from '../model-http/model-http-client.js';
@@ -117,6 +118,11 @@ class DifyBackend implements AssistantBackend {
       const kind = (err as { kind?: unknown }).kind;
       log.warn('model conversation could not be forgotten', { kind: typeof kind === 'string' ? kind : 'failed' });
     }
+  }
+
+  /** One-word question in a throwaway conversation (doctor, /healthz). */
+  check(options: CallOptions): Promise<void> {
+    return checkByAsking(this, options);
   }
 
   close(): void {

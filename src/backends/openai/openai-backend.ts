@@ -1,5 +1,6 @@
-import type { AskInput, AssistantBackend, BackendAnswer } from '../assistant-backend.js';
+import type { AskInput, AssistantBackend, BackendAnswer, CallOptions } from '../assistant-backend.js';
 import type { Logger } from '../../logger.js';
+import { checkByAsking } from '../check-by-asking.js';
 import { createModelHttpClient, type ModelHttpClient } from '../model-http/model-http-client.js';
 import { QuestionBudget } from '../model-http/question-budget.js';
 import { runWithRetries } from '../model-http/run-with-retries.js';
@@ -110,6 +111,11 @@ class OpenAiBackend implements AssistantBackend {
         durationMs: Date.now() - started,
       });
     }
+  }
+
+  /** One-word question in a throwaway conversation (doctor, /healthz). */
+  check(options: CallOptions): Promise<void> {
+    return checkByAsking(this, options);
   }
 
   close(): void {
