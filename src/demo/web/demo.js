@@ -30,6 +30,8 @@ async function main() {
   state.current = localStorage.getItem('demo.chat') === 'direct' ? directId() : groupId();
   fillIdentityPicker();
   showSetupNotes();
+  // Wide screens have room to show the wire log next to the chat.
+  $('wire-details').open = window.matchMedia('(min-width: 1101px)').matches;
   bindComposer();
   renderAll();
   void poll();
@@ -312,7 +314,7 @@ function avatar(text, className) {
 
 function preview(m) {
   const who = m.from === 'bot' ? state.setup.bot.name : person(m.from).name.split(' ')[0];
-  const text = m.kind === 'card' && !m.text ? '[AI 卡片]' : m.text.replace(/\s+/g, ' ');
+  const text = m.kind === 'card' && !m.text ? '[AI 卡片]' : m.text.replace(/[*`#>]/g, '').replace(/\s+/g, ' ').trim();
   return `${who}: ${text.slice(0, 40)}`;
 }
 
