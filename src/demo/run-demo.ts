@@ -55,4 +55,7 @@ function banner(demo: RunningDemo): string {
   ].join('\n');
 }
 
-void runDemo();
+runDemo().catch((err: unknown) => {
+  process.stderr.write(`the demo could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
