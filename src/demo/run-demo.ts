@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import dotenv from 'dotenv';
 import { ConfigError } from '../config/config.js';
 import { DemoConfigError } from './demo-env.js';
@@ -33,6 +34,17 @@ async function runDemo(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** With DEMO_HOST=0.0.0.0 the page is reachable from phones on the network: list those addresses. */
+function lanUrls(pageUrl: string): string[] {
+  if (process.env.DEMO_HOST?.trim() !== '0.0.0.0') return [];
+  const port = new URL(pageUrl).port;
+  const addresses = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal)
+    .map((a) => `                 http://${a!.address}:${port}/`);
+  return addresses.length > 0 ? ['  手机 Phone:', ...addresses] : [];
+}
+
 function banner(demo: RunningDemo): string {
   const model =
     demo.model.kind === 'demo'
@@ -47,6 +59,7 @@ function banner(demo: RunningDemo): string {
     '  钉钉模拟器已启动 · DingTalk simulator is running (no DingTalk account needed)',
     '',
     `  打开 Open:     ${demo.pageUrl}`,
+    ...lanUrls(demo.pageUrl),
     `  HTTP API:      ${demo.apiUrl}/assistant/ask   (POST {"question": "…"})`,
     ...model,
     '  对话保存在 Conversations kept in: data/demo/   ·   Ctrl+C 停止 to stop',

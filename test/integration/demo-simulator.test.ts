@@ -98,6 +98,11 @@ describe('the simulated DingTalk AI-card endpoints', () => {
     expect(unknownPerson.body.result.deliverResults[0].success).toBe(false);
     const noToken = await call('PUT', '/v1.0/card/streaming', { outTrackId: id, guid: 'g', key: 'content', content: 'x' }, false);
     expect(noToken).toMatchObject({ status: 400, body: { code: 'AuthenticationFailed.MissingParameter' } });
+    const badToken = await fetch(`${base}/v1.0/card/streaming`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-acs-dingtalk-access-token': 'stale' }, body: '{}' });
+    expect(((await badToken.json()) as { code: string }).code).toBe('InvalidAuthentication');
+    // An API the simulator does not have answers in DingTalk's shape and shows on the wire.
+    expect(await call('POST', '/v1.0/robot/emotion/reply', {})).toMatchObject({ status: 404, body: { code: 'NotFound' } });
+    await page.waitUntil(() => page.wire.some((e) => e.kind === 'api' && e.detail.includes('/v1.0/robot/emotion/reply')), 'the wire note');
   });
 });
 

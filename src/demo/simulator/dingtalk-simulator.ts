@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { ChatRoom, RoomMessage } from '../chat/chat-room.js';
 import { SimCardApi } from './sim-card-api.js';
-import type { SimCredentials } from './sim-replies.js';
+import { sendDingError, type SimCredentials } from './sim-replies.js';
 import { SimRobotApi } from './sim-robot-api.js';
 import { SimStreamGateway } from './sim-stream-gateway.js';
 import { SimTokens } from './sim-tokens.js';
@@ -61,6 +61,11 @@ export class DingTalkSimulator {
     this.gateway.register(app);
     this.robot.register(app);
     this.cards.register(app);
+    app.setNotFoundHandler((req, reply) => {
+      // An API the simulator does not have: say so on the wire and answer in DingTalk's shape.
+      if (req.url.startsWith('/v1.0/')) this.options.room.wire('api', `${req.method} ${req.url.split('?')[0]} is not simulated (404)`);
+      return sendDingError(reply, 404, 'NotFound', `${req.method} ${req.url.split('?')[0]} is not simulated by the demo`);
+    });
   }
 
   attach(server: Server): void {

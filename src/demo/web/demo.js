@@ -160,6 +160,8 @@ function messageNode(m) {
   const sender = fromBot ? undefined : person(m.from);
   const li = el('li', { className: `msg${fromBot ? ' from-bot' : ''}${m.from === state.me ? ' mine' : ''}` });
   li.dataset.id = m.id;
+  // A card being written is announced once, when it is finished, not at every update.
+  if (m.kind === 'card' && !['finished', 'failed'].includes(m.card.status)) li.setAttribute('aria-busy', 'true');
   li.append(fromBot ? avatar('AI', 'av-bot') : avatar(sender.name.slice(0, 1), `av-${state.setup.people.indexOf(sender)}`));
   const body = el('div', { className: 'msg-body' });
   const name = el('div', { className: 'msg-name' });
@@ -191,7 +193,11 @@ function cardNode(m) {
   const content = el('div', { className: 'card-body' });
   if (m.text) content.append(renderMarkdown(m.text, { mentions: mentionsOf(m) }));
   else content.append(el('span', { className: 'thinking', textContent: '思考中… · thinking…' }));
-  if (m.card.status === 'inputing') content.append(el('span', { className: 'cursor', ariaHidden: 'true', textContent: '▍' }));
+  if (m.card.status === 'inputing') {
+    // The typing cursor sits at the end of the last paragraph, as in DingTalk.
+    const last = content.lastElementChild && ['P', 'LI'].includes(content.lastElementChild.tagName) ? content.lastElementChild : content;
+    last.append(el('span', { className: 'cursor', ariaHidden: 'true', textContent: '▍' }));
+  }
   card.append(content);
   return card;
 }
