@@ -23,6 +23,7 @@ const STATIC_FILES: Record<string, string> = {
   '/demo.css': 'demo.css',
   '/demo.js': 'demo.js',
   '/markdown.js': 'markdown.js',
+  '/message-view.js': 'message-view.js',
 };
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',

@@ -21,6 +21,8 @@ const CHROMIUM_ARGS = [
 let demo: RunningDemo;
 let browser: BrowserContext;
 let page: Page;
+/** Script errors on the page: every test ends with none. */
+let pageErrors: string[] = [];
 
 beforeAll(async () => {
   ({ demo } = await startTestDemo());
@@ -37,10 +39,13 @@ afterAll(async () => {
 });
 afterEach(async () => {
   await page?.close();
+  expect(pageErrors).toEqual([]);
 });
 
 async function openPage(viewport?: { width: number; height: number }): Promise<Page> {
   page = await browser.newPage();
+  pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
   if (viewport) await page.setViewportSize(viewport);
   await page.goto(demo.pageUrl);
   await page.locator('#chat-list .chat-item').first().waitFor();

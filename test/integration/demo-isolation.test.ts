@@ -34,7 +34,7 @@ describe('nothing of the demo is reachable in a normal npm start', () => {
   it('the production app built as main builds it serves no demo page, page API or DingTalk simulator', async () => {
     const h = await startStreamHarness({ env: { STREAM_ENABLED: 'false' } });
     try {
-      for (const url of ['/demo.js', '/markdown.js', '/demo.css', '/demo-api/setup', '/demo-api/updates?since=0&wait=0']) {
+      for (const url of ['/demo.js', '/markdown.js', '/message-view.js', '/demo.css', '/demo-api/setup', '/demo-api/updates?since=0&wait=0']) {
         const res = await fetch(`${h.app.url}${url}`);
         expect(res.status, url).toBe(404);
       }

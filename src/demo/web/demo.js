@@ -1,7 +1,7 @@
 // The simulated DingTalk app: pick who you are, chat with the bot directly or in the class group,
 // and watch the bot's replies arrive through the real DingTalk path. Talks to the simulator with
 // relative URLs (works behind a path prefix) and a long poll for changes.
-import { renderMarkdown } from './markdown.js';
+import { avatar, clock, el, messageNode } from './message-view.js';
 
 const state = {
   setup: null,
@@ -14,15 +14,6 @@ const state = {
   unread: new Map(),
 };
 const $ = (id) => document.getElementById(id);
-const STATUS = {
-  processing: '思考中 · Thinking',
-  inputing: '输入中 · Typing',
-  executing: '执行中 · Working',
-  finished: '已完成 · Done',
-  failed: '失败 · Failed',
-};
-const VIA = { webhook: 'sessionWebhook', 'group-send': 'OpenAPI 群消息', 'oto-send': 'OpenAPI 单聊', card: 'AI 卡片 · AI card' };
-
 async function main() {
   state.setup = await getJson('demo-api/setup');
   const { people } = state.setup;
@@ -78,6 +69,7 @@ function apply(changes) {
 }
 
 const person = (id) => state.setup.people.find((p) => p.id === id);
+const who = () => ({ me: state.me, bot: state.setup.bot, people: state.setup.people });
 const groupId = () => state.setup.conversations.find((c) => c.kind === 'group').id;
 const directId = () => state.setup.conversations.find((c) => c.kind === 'direct' && c.memberIds[0] === state.me).id;
 const visibleChats = () => [groupId(), directId()];
@@ -90,7 +82,7 @@ function renderAll() {
   renderChatList();
   renderHeader();
   const list = $('messages');
-  list.replaceChildren(...messagesOf(state.current).map(messageNode));
+  list.replaceChildren(...messagesOf(state.current).map((m) => messageNode(m, who())));
   list.scrollTop = list.scrollHeight;
   renderComposerHints();
 }
@@ -148,80 +140,11 @@ function renderComposerHints() {
 function upsertMessage(m) {
   const list = $('messages');
   const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-  const node = messageNode(m);
+  const node = messageNode(m, who());
   const existing = list.querySelector(`li[data-id="${CSS.escape(m.id)}"]`);
   if (existing) existing.replaceWith(node);
   else list.append(node);
   if (nearBottom || m.from === state.me) list.scrollTop = list.scrollHeight;
-}
-
-function messageNode(m) {
-  const fromBot = m.from === 'bot';
-  const sender = fromBot ? undefined : person(m.from);
-  const li = el('li', { className: `msg${fromBot ? ' from-bot' : ''}${m.from === state.me ? ' mine' : ''}` });
-  li.dataset.id = m.id;
-  // A card being written is announced once, when it is finished, not at every update.
-  if (m.kind === 'card' && !['finished', 'failed'].includes(m.card.status)) li.setAttribute('aria-busy', 'true');
-  li.append(fromBot ? avatar('AI', 'av-bot') : avatar(sender.name.slice(0, 1), `av-${state.setup.people.indexOf(sender)}`));
-  const body = el('div', { className: 'msg-body' });
-  const name = el('div', { className: 'msg-name' });
-  name.append(document.createTextNode(fromBot ? state.setup.bot.name : sender.name));
-  if (fromBot) name.append(el('span', { className: 'tag', textContent: '机器人 bot' }));
-  else if (sender.role === 'teacher') name.append(el('span', { className: 'tag tag-teacher', textContent: '老师 teacher' }));
-  name.append(el('time', { className: 'msg-time', textContent: clock(m.createdAt) }));
-  body.append(name);
-  body.append(m.kind === 'card' ? cardNode(m) : bubble(m));
-  const meta = metaLine(m);
-  if (meta) body.append(el('div', { className: 'msg-meta', textContent: meta }));
-  li.append(body);
-  return li;
-}
-
-function bubble(m) {
-  const node = el('div', { className: 'bubble' });
-  if (m.from === 'bot') node.append(renderMarkdown(m.text, { mentions: mentionsOf(m) }));
-  else node.append(highlightBotMention(m.text));
-  return node;
-}
-
-function cardNode(m) {
-  const card = el('div', { className: `card card-${m.card.status}` });
-  const head = el('div', { className: 'card-head' });
-  head.append(el('span', { className: 'card-title', textContent: `${state.setup.bot.name} · AI 卡片` }));
-  head.append(el('span', { className: 'card-status', textContent: STATUS[m.card.status] ?? m.card.status }));
-  card.append(head);
-  const content = el('div', { className: 'card-body' });
-  if (m.text) content.append(renderMarkdown(m.text, { mentions: mentionsOf(m) }));
-  else content.append(el('span', { className: 'thinking', textContent: '思考中… · thinking…' }));
-  if (m.card.status === 'inputing') {
-    // The typing cursor sits at the end of the last paragraph, as in DingTalk.
-    const last = content.lastElementChild && ['P', 'LI'].includes(content.lastElementChild.tagName) ? content.lastElementChild : content;
-    last.append(el('span', { className: 'cursor', ariaHidden: 'true', textContent: '▍' }));
-  }
-  card.append(content);
-  return card;
-}
-
-function metaLine(m) {
-  if (m.from === 'bot') return `via ${VIA[m.via] ?? m.via}${m.card ? ` · ${m.card.updates} 次更新 updates` : ''}`;
-  if (!m.toBot) return '未 @ 机器人，机器人收不到 · not sent to the bot';
-  if (m.delivery === 'acked') return '✓ 机器人已确认收到（ack）· acked by the bot';
-  if (m.delivery === 'sent') return '已推送到 Stream · pushed on the Stream socket';
-  return '等待机器人连接… · waiting for the bot to connect';
-}
-
-function highlightBotMention(text) {
-  const out = document.createDocumentFragment();
-  const mention = `@${state.setup.bot.name}`;
-  text.split(mention).forEach((part, i) => {
-    if (i > 0) out.append(el('span', { className: 'mention', textContent: mention }));
-    out.append(document.createTextNode(part));
-  });
-  return out;
-}
-
-function mentionsOf(m) {
-  return new Map((m.atUserIds ?? []).filter(person).map((id) => [id, person(id).name]));
 }
 
 function appendWire(event) {
@@ -304,28 +227,10 @@ async function send(text) {
 
 // ---- helpers ----------------------------------------------------------------------------
 
-function el(tag, props = {}) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === 'ariaLabel') node.setAttribute('aria-label', value);
-    else if (key === 'ariaHidden') node.setAttribute('aria-hidden', value);
-    else node[key] = value;
-  }
-  return node;
-}
-
-function avatar(text, className) {
-  return el('span', { className: `avatar ${className}`, textContent: text, ariaHidden: 'true' });
-}
-
 function preview(m) {
-  const who = m.from === 'bot' ? state.setup.bot.name : person(m.from).name.split(' ')[0];
+  const sender = m.from === 'bot' ? state.setup.bot.name : person(m.from).name.split(' ')[0];
   const text = m.kind === 'card' && !m.text ? '[AI 卡片]' : m.text.replace(/[*`#>]/g, '').replace(/\s+/g, ' ').trim();
-  return `${who}: ${text.slice(0, 40)}`;
-}
-
-function clock(ms, seconds = false) {
-  return new Date(ms).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
+  return `${sender}: ${text.slice(0, 40)}`;
 }
 
 main().catch((err) => {
