@@ -7,7 +7,7 @@ import { overhead } from './overhead.js';
 import { reconnect } from './reconnect.js';
 import { resourcesAndThroughput } from './resources.js';
 import { markdownTable, printTable, type Row, writeResults } from './lib/report.js';
-import { MODES, type ScenarioResult, withService } from './lib/scenario.js';
+import { MODEL_MODES, MODES, type ScenarioResult, withService } from './lib/scenario.js';
 import { compileService } from './lib/service.js';
 import { chatThroughput, httpThroughput, THROUGHPUT_DEFAULTS, throughputRows } from './throughput.js';
 
@@ -19,9 +19,9 @@ import { chatThroughput, httpThroughput, THROUGHPUT_DEFAULTS, throughputRows } f
  * another tree's src/, e.g. a copy with a candidate fix).
  */
 const SCENARIOS: Record<string, () => Promise<ScenarioResult[]>> = {
-  overhead: () => sequence(MODES.map((m) => () => overhead(m))),
+  overhead: () => sequence([...MODES, ...MODEL_MODES].map((m) => () => overhead(m))),
   calls: () => sequence(MODES.map((m) => () => calls(m))),
-  concurrency: () => sequence(MODES.map((m) => () => concurrency(m))),
+  concurrency: () => concurrencyAllBackends(),
   throughput: () => sequence([() => resourcesAndThroughput(), pollingThroughput]),
   ack: () => sequence([() => ackLatency()]),
   reconnect: () => sequence([() => reconnect()]),
@@ -60,6 +60,15 @@ async function sequence(steps: Array<() => Promise<ScenarioResult>>): Promise<Sc
   const out: ScenarioResult[] = [];
   for (const step of steps) out.push(await step());
   return out;
+}
+
+/** The 200-bursts for each backend; the model backends' are compared with streaming's, same run. */
+async function concurrencyAllBackends(): Promise<ScenarioResult[]> {
+  const results = await sequence(MODES.map((m) => () => concurrency(m)));
+  const streaming = results[0]!.details as Record<string, { wallMs: number }>;
+  const reference = Object.fromEntries(Object.entries(streaming).map(([k, v]) => [k, v.wallMs]));
+  for (const mode of MODEL_MODES) results.push(await concurrency(mode, undefined, reference));
+  return results;
 }
 
 /** Section 4 with polling (information: a polled answer waits for the first poll, 100 ms). */

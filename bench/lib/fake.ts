@@ -1,6 +1,7 @@
 import type { RecordedAck } from '../../test/fakes/fake-stream-gateway.js';
 import type { RecordedReply } from '../../test/fakes/fake-robot-api.js';
 import { startFakeDingTalk, type FakeDingTalk } from '../../test/fakes/fake-dingtalk.js';
+import { type BenchModel, type InstalledBenchModel, installBenchModel } from './bench-models.js';
 
 /** Upstream calls by endpoint family, as the issue names them. */
 export interface CallCounts {
@@ -23,6 +24,8 @@ export const CALL_KINDS = ['token', 'thread', 'message', 'run', 'poll', 'list'] 
  */
 export interface BenchFake {
   readonly fake: FakeDingTalk;
+  /** The model service the bridge asks instead of the DingTalk assistant, when one was chosen. */
+  readonly model?: InstalledBenchModel;
   /** Pushes a text message from `conversationId` (a DM unless `group`); returns the frame id. */
   push(conversationId: string, text: string, options?: { group?: boolean; staffId?: string }): string;
   /** performance.now() of the push of frame `messageId`. */
@@ -39,8 +42,9 @@ export interface BenchFake {
   close(): Promise<void>;
 }
 
-export async function startBenchFake(runDurationMs: number): Promise<BenchFake> {
+export async function startBenchFake(runDurationMs: number, modelKind?: BenchModel): Promise<BenchFake> {
   const fake = await startFakeDingTalk({ assistant: { runDurationMs } });
+  const model = modelKind ? installBenchModel(fake, modelKind, runDurationMs) : undefined;
   const pushed = new Map<string, number>();
   const acked = new Map<string, number>();
   const ackWaiters = new Map<string, (at: number) => void>();
@@ -77,6 +81,7 @@ export async function startBenchFake(runDurationMs: number): Promise<BenchFake> 
 
   return {
     fake,
+    model,
     replies,
     push(conversationId, text, options = {}) {
       const payload = fake.robot.robotMessage({ conversationId, group: options.group, staffId: options.staffId ?? `u-${conversationId}`, text });

@@ -2,9 +2,13 @@ import type { Row } from './report.js';
 import { type BenchFake, startBenchFake } from './fake.js';
 import { type BenchService, benchEnv, startService, type StartOptions } from './service.js';
 
-/** How the service waits for a run: the SSE stream, or polling the run. */
-export type Mode = 'stream' | 'poll';
+/**
+ * Which backend answers: the DingTalk assistant waiting for its run on the SSE stream or by
+ * polling, or an OpenAI-compatible or Dify model service (each behind its wire fake).
+ */
+export type Mode = 'stream' | 'poll' | 'openai' | 'dify';
 export const MODES: readonly Mode[] = ['stream', 'poll'];
+export const MODEL_MODES: readonly Mode[] = ['openai', 'dify'];
 
 export interface ScenarioResult {
   readonly rows: Row[];
@@ -13,24 +17,31 @@ export interface ScenarioResult {
 }
 
 export function modeEnv(mode: Mode): Record<string, string> {
-  return { ASSISTANT_STREAMING: mode === 'stream' ? 'true' : 'false' };
+  return mode === 'stream' || mode === 'poll' ? { ASSISTANT_STREAMING: mode === 'stream' ? 'true' : 'false' } : {};
 }
 
 export function modeLabel(mode: Mode): string {
-  return mode === 'stream' ? 'streaming' : 'polling';
+  return { stream: 'streaming', poll: 'polling', openai: 'OpenAI-compatible', dify: 'Dify' }[mode];
 }
 
-/** Starts a fake DingTalk (run time `runMs`) and the service against it; always stops both. */
+function modelOf(mode: Mode | undefined): 'openai' | 'dify' | undefined {
+  return mode === 'openai' || mode === 'dify' ? mode : undefined;
+}
+
+/**
+ * Starts a fake DingTalk (and, for a model mode, the model's fake), whose answers take `runMs`,
+ * and the service against it; always stops both.
+ */
 export async function withService<T>(
   runMs: number,
   env: Record<string, string>,
   fn: (fake: BenchFake, svc: BenchService) => Promise<T>,
-  options: StartOptions = {},
+  options: StartOptions & { mode?: Mode } = {},
 ): Promise<T> {
-  const fake = await startBenchFake(runMs);
+  const fake = await startBenchFake(runMs, modelOf(options.mode));
   let svc: BenchService | undefined;
   try {
-    svc = await startService(benchEnv(fake, env), options);
+    svc = await startService(benchEnv(fake, { ...fake.model?.env, ...env }), options);
     return await fn(fake, svc);
   } finally {
     await svc?.stop();

@@ -12,7 +12,7 @@ export function httpConversationKey(sessionId: string): ConversationKey {
 
 /** `dm:<conversation>`: a direct (1:1) chat with the bot. */
 export function directConversationKey(conversationId: string): ConversationKey {
-  return `dm:${conversationId}` as ConversationKey;
+  return `dm:${keyPart(conversationId)}` as ConversationKey;
 }
 
 /**
@@ -21,6 +21,15 @@ export function directConversationKey(conversationId: string): ConversationKey {
  */
 export function groupConversationKey(conversationId: string, memberId?: string): ConversationKey {
   return (memberId === undefined
-    ? `group:${conversationId}`
-    : `group:${conversationId}:${memberId}`) as ConversationKey;
+    ? `group:${keyPart(conversationId)}`
+    : `group:${keyPart(conversationId)}:${keyPart(memberId)}`) as ConversationKey;
+}
+
+/**
+ * Platform ids may contain `:` (DingTalk sender ids do), which would let `cidA:B` + member `C`
+ * and `cidA` + member `B:C` name one conversation. `%` and `:` are escaped, so a part never
+ * contains the separator and different (conversation, member) pairs never share a key.
+ */
+function keyPart(id: string): string {
+  return id.replace(/%/g, '%25').replace(/:/g, '%3A');
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { callbackFrame, parseUpstreamFrame, systemFrame } from '../../src/demo/simulator/stream-frames.js';
 import { dingError, type FakeHttpServer, type FakeRequest, type FakeResponse } from './fake-http-server.js';
 
 export interface FakeStreamGatewayOptions {
@@ -100,18 +101,9 @@ export class FakeStreamGateway {
 
   /** Pushes a robot message as a CALLBACK frame on the newest socket; returns the frame's messageId. */
   push(robotPayload: object, messageId = `msg-${randomUUID()}`): string {
-    const text = JSON.stringify({
-      specVersion: '1.0',
-      type: 'CALLBACK',
-      headers: {
-        appId: 'fake-app-id',
-        connectionId: 'fake-connection',
-        contentType: 'application/json',
-        messageId,
-        time: String(Date.now()), // a string on the wire, like real frames
-        topic: '/v1.0/im/bot/messages/get',
-      },
-      data: JSON.stringify(robotPayload),
+    const text = callbackFrame('/v1.0/im/bot/messages/get', messageId, robotPayload, {
+      appId: 'fake-app-id',
+      connectionId: 'fake-connection',
     });
     const frame: SentFrame = { text, messageId, redeliveries: 0 };
     this.sent.set(messageId, frame);
@@ -257,14 +249,9 @@ export class FakeStreamGateway {
   }
 
   private record(text: string): void {
-    let msg: any;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      return;
-    }
-    const messageId = msg?.headers?.messageId;
-    if (typeof messageId !== 'string') return;
+    const msg = parseUpstreamFrame(text);
+    if (!msg) return;
+    const { messageId } = msg;
     const pingData = this.pings.get(messageId);
     if (pingData !== undefined) {
       this.pingEchoes.push({ messageId, ok: msg.code === 200 && msg.data === pingData });
@@ -277,11 +264,6 @@ export class FakeStreamGateway {
   }
 
   private systemFrame(topic: string, messageId: string, data: string): string {
-    return JSON.stringify({
-      specVersion: '1.0',
-      type: 'SYSTEM',
-      headers: { contentType: 'application/json', messageId, time: String(Date.now()), topic },
-      data,
-    });
+    return systemFrame(topic, messageId, data);
   }
 }

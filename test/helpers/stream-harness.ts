@@ -7,10 +7,12 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import type { ConversationEngine } from '../../src/engine/conversation-engine.js';
 import type { StreamTransport, StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
 import type { Storage } from '../../src/storage/open-storage.js';
-import { FakeHttpServer } from '../fakes/fake-http-server.js';
-import { FakeRobotApi } from '../fakes/fake-robot-api.js';
-import { FakeStreamGateway } from '../fakes/fake-stream-gateway.js';
-import { FakeTokenApi } from '../fakes/fake-token-api.js';
+import { startFakeDingTalk, type FakeDingTalk } from '../fakes/fake-dingtalk.js';
+import type { FakeHttpServer } from '../fakes/fake-http-server.js';
+import type { FakeRobotApi } from '../fakes/fake-robot-api.js';
+import type { FakeStreamGateway } from '../fakes/fake-stream-gateway.js';
+import type { FakeTokenApi } from '../fakes/fake-token-api.js';
+import type { BackendFixture, InstalledBackend } from './backend-fixtures.js';
 import { captureLogger, type CapturedLogs } from './capture-logs.js';
 import { ScriptedBackend } from './scripted-backend.js';
 
@@ -19,6 +21,8 @@ export interface HarnessOptions {
   readonly tuning?: StreamTuning;
   /** Replaces the scripted DingTalk assistant (e.g. a real backend against its wire fake). */
   readonly backend?: (parts: { config: Config; logs: CapturedLogs }) => AssistantBackend;
+  /** A real backend, configured as in production, against its wire fake on the same server. */
+  readonly model?: BackendFixture;
 }
 
 export interface StreamHarness {
@@ -27,6 +31,9 @@ export interface StreamHarness {
   readonly robot: FakeRobotApi;
   readonly tokens: FakeTokenApi;
   readonly backend: ScriptedBackend;
+  /** The fake model service when `model` was given. */
+  readonly model?: InstalledBackend;
+  readonly fake: FakeDingTalk;
   readonly logs: CapturedLogs;
   config: Config;
   /** The whole service as `main` builds it (HTTP on 127.0.0.1:0 too). */
@@ -47,11 +54,9 @@ export const FAST_TUNING: StreamTuning = {
 
 /** Fake DingTalk (token, gateway, robot) + the service from `buildApp`, on SQLite. */
 export async function startStreamHarness(options: HarnessOptions = {}): Promise<StreamHarness> {
-  const server = new FakeHttpServer();
-  const tokens = new FakeTokenApi(server);
-  const gateway = new FakeStreamGateway(server, { appKey: tokens.appKey, appSecret: tokens.appSecret });
-  const robot = new FakeRobotApi(server, { robotCode: tokens.appKey, checkAuth: (r) => tokens.checkAuth(r) });
-  await server.listen();
+  const fake = await startFakeDingTalk();
+  const { server, tokens, gateway, robot } = fake;
+  const model = options.model?.install(fake);
   const dir = mkdtempSync(path.join(tmpdir(), 'stream-'));
   const config = loadConfig({
     ASSISTANT_BACKEND: 'dingtalk-assistant',
@@ -64,6 +69,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     THINKING_NOTICE_SECONDS: '0',
     HOST: '127.0.0.1',
     PORT: '0',
+    ...model?.env,
     ...options.env,
   });
   const logs = captureLogger();
@@ -71,7 +77,8 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
   const scripted = new ScriptedBackend();
 
   const boot = async () => {
-    const backend = options.backend?.({ config, logs }) ?? scripted.backend(logs.logger);
+    // A model fixture: the backend the config names, built by the app as in production.
+    const backend = model ? undefined : (options.backend?.({ config, logs }) ?? scripted.backend(logs.logger));
     const app = await buildApp(config, {
       logger: logs.logger,
       redactor: logs.redactor,
@@ -89,6 +96,8 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     robot,
     tokens,
     backend: scripted,
+    model,
+    fake,
     logs,
     config,
     ...(await boot()),
@@ -98,8 +107,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     },
     async close() {
       await h.app.stop();
-      await gateway.close();
-      await server.close();
+      await fake.close();
     },
   };
   return h;

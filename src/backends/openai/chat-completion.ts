@@ -1,0 +1,64 @@
+import type { ModelHttpClient } from '../model-http/model-http-client.js';
+import type { QuestionBudget } from '../model-http/question-budget.js';
+import { readErrorBody } from '../model-http/read-error-body.js';
+import { retryAfterMs } from '../model-http/retry-after.js';
+import { streamedPost } from '../model-http/streamed-post.js';
+import type { ChatMessage } from './chat-history.js';
+import { type CompletionResult, readCompletionStream } from './completion-stream.js';
+import { classifyOpenAiHttpError } from './openai-errors.js';
+
+export interface CompletionTarget {
+  readonly client: ModelHttpClient;
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly model: string;
+  readonly extraBody: Readonly<Record<string, unknown>>;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+/**
+ * The request body: always streamed with usage; the operator's extra fields go last and a
+ * `null` removes a field (for providers that reject `stream_options`). No `user` field: the
+ * pseudonym is ours, not the provider's business.
+ */
+export function chatBody(
+  model: string,
+  messages: readonly ChatMessage[],
+  extraBody: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    model,
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
+    ...extraBody,
+  };
+  for (const [key, value] of Object.entries(body)) if (value === null) delete body[key];
+  return body;
+}
+
+/** One attempt: POST the conversation, then read the streamed answer or classify the error. */
+export async function requestCompletion(
+  target: CompletionTarget,
+  messages: readonly ChatMessage[],
+  budget: QuestionBudget,
+  onText: ((textSoFar: string) => void) | undefined,
+): Promise<CompletionResult> {
+  const res = await streamedPost(
+    target.client,
+    {
+      url: `${target.baseUrl}/chat/completions`,
+      headers: { Authorization: `Bearer ${target.apiKey}`, Accept: 'text/event-stream' },
+      body: chatBody(target.model, messages, target.extraBody),
+      firstByteTimeoutMs: target.firstByteTimeoutMs,
+      idleTimeoutMs: target.idleTimeoutMs,
+    },
+    budget,
+  );
+  if (res.status < 200 || res.status >= 300) {
+    const text = await readErrorBody(res.body);
+    throw classifyOpenAiHttpError(res.status, retryAfterMs(res.headers), text);
+  }
+  return readCompletionStream(res, onText);
+}
