@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -27,6 +28,8 @@ export interface RedisServerOptions {
   /** Append-only file with fsync on every write, so a restart keeps everything (default off). */
   readonly persistent?: boolean;
   readonly password?: string;
+  /** How many numbered databases (default Redis's 16); `freshRedisStoreUrl` hands out one each. */
+  readonly databases?: number;
 }
 
 const READY_TIMEOUT_MS = 5_000;
@@ -68,8 +71,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 }
 
 /**
- * The Redis of this test file: TEST_REDIS_URL when `.ci/run` started one, else a server of the
- * file's own, started before its tests and stopped after them. Isolate tests with `uniquePrefix()`.
+ * The Redis of this test file: TEST_REDIS_URL (`.ci/run` or the global setup start one), else a
+ * server of the file's own, started before its tests and stopped after them. Isolate tests
+ * with `uniquePrefix()`.
  */
 export function useSharedRedis(): { readonly url: string } {
   const shared = { url: process.env.TEST_REDIS_URL ?? '' };
@@ -83,6 +87,30 @@ export function useSharedRedis(): { readonly url: string } {
     await own?.close();
   });
   return shared;
+}
+
+/**
+ * A fresh, empty store on the run's Redis (TEST_REDIS_URL, from `.ci/run` or the global setup
+ * `test/global-redis.ts`) as a bare URL: a numbered database of its own, flushed. For suites
+ * that open storage from `SESSION_STORAGE` alone.
+ */
+export async function freshRedisStoreUrl(): Promise<string> {
+  const run = process.env.TEST_REDIS_URL;
+  if (!run) throw new Error('TEST_REDIS_URL is not set: install redis-server (the global setup starts one) or run .ci/run');
+  const base = new URL(run);
+  const client = new Redis(base.toString());
+  try {
+    const [, configured] = (await client.config('GET', 'databases')) as [string, string];
+    const databases = Number(configured ?? 16);
+    const n = await client.incr('test-fixture:next-database');
+    const db = 1 + (n % Math.max(1, databases - 1)); // database 0 keeps the counter
+    await client.select(db);
+    await client.flushdb();
+    base.pathname = `/${db}`;
+    return base.toString();
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** A key prefix no other test uses (REDIS_KEY_PREFIX). */
@@ -108,6 +136,7 @@ function launch(port: number, dir: string, options: RedisServerOptions): Promise
     '--daemonize', 'no',
     '--logfile', '',
     ...(options.password ? ['--requirepass', options.password] : []),
+    ...(options.databases ? ['--databases', String(options.databases)] : []),
   ];
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
