@@ -2,9 +2,9 @@ import type { AssistantBackend, BackendState } from '../backends/assistant-backe
 import { AssistantError, StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
+import type { ConversationLocks } from '../storage/conversation-locks.js';
 import type { SessionStore } from '../storage/session-store.js';
 import type { ConversationKey } from './conversation-key.js';
-import type { ConversationLocks } from './conversation-locks.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { pseudonymOf } from './pseudonym.js';
 import { RunSlots } from './run-slots.js';

@@ -1,4 +1,4 @@
-import type { ConversationLocks } from '../engine/conversation-locks.js';
+import type { ConversationLocks } from './conversation-locks.js';
 
 /**
  * A named lease at most one process holds at a time. It expires `ttlMs` after its last renewal,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ConversationLocks, HeldConversation } from '../../engine/conversation-locks.js';
+import type { ConversationLocks, HeldConversation } from '../conversation-locks.js';
 import type { Logger } from '../../logger.js';
 import type { RedisConnection } from './redis-connection.js';
 import type { RedisLeases } from './redis-leases.js';

@@ -6,7 +6,7 @@ export interface HeldConversation {
 /**
  * Keeps two processes from running turns of one conversation at once (several instances on one
  * Redis). The engine takes a lock around each turn, inside its own per-conversation lane; a
- * single process (SQLite) needs none.
+ * single process (SQLite) needs none. Keyed by the conversation key as a plain string.
  */
 export interface ConversationLocks {
   /**
