@@ -49,7 +49,7 @@ async function fakeOwnMs(mode: Mode, fake: BenchFake, runMs: number): Promise<nu
   return undefined;
 }
 
-async function httpOverheads(client: AskClient, o: OverheadOptions): Promise<{ followUps: number[]; firsts: number[] }> {
+export async function httpOverheads(client: AskClient, o: OverheadOptions): Promise<{ followUps: number[]; firsts: number[] }> {
   const perWorker = Math.ceil(o.samples / o.parallel);
   const firsts: number[] = [];
   const followUps: number[] = [];
@@ -65,7 +65,7 @@ async function httpOverheads(client: AskClient, o: OverheadOptions): Promise<{ f
   return { followUps, firsts };
 }
 
-async function chatOverheads(fake: BenchFake, o: OverheadOptions): Promise<number[]> {
+export async function chatOverheads(fake: BenchFake, o: OverheadOptions): Promise<number[]> {
   const perWorker = Math.ceil(o.samples / o.parallel);
   const out: number[] = [];
   const ask = async (cid: string, text: string) => {

@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
 
 /** A real `redis-server` (Debian's package) of our own, on a free loopback port, in a temp dir. */
 export interface RedisServer {
@@ -68,25 +67,6 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
   };
   return server;
-}
-
-/**
- * The Redis of this test file: TEST_REDIS_URL (`.ci/run` or the global setup start one), else a
- * server of the file's own, started before its tests and stopped after them. Isolate tests
- * with `uniquePrefix()`.
- */
-export function useSharedRedis(): { readonly url: string } {
-  const shared = { url: process.env.TEST_REDIS_URL ?? '' };
-  let own: RedisServer | undefined;
-  beforeAll(async () => {
-    if (shared.url) return;
-    own = await startRedisServer();
-    shared.url = own.url;
-  });
-  afterAll(async () => {
-    await own?.close();
-  });
-  return shared;
 }
 
 /**

@@ -6,7 +6,8 @@ import { AssistantError } from '../../src/errors.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';
 import { StreamLeadership } from '../../src/transports/dingtalk-stream/stream-leadership.js';
 import { captureLogger } from '../helpers/capture-logs.js';
-import { uniquePrefix, useSharedRedis } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSharedRedis } from '../helpers/shared-redis.js';
 import { ScriptedBackend, sleep } from '../helpers/scripted-backend.js';
 import { waitFor } from '../helpers/stream-harness.js';
 

@@ -6,7 +6,8 @@ import { openStorage, type Storage } from '../../src/storage/open-storage.js';
 import { RedisConnection } from '../../src/storage/redis/redis-connection.js';
 import { RedisMessageLedger } from '../../src/storage/redis/redis-message-ledger.js';
 import { captureLogger, type CapturedLogs } from '../helpers/capture-logs.js';
-import { startRedisServer, uniquePrefix, useSharedRedis } from '../helpers/redis-server.js';
+import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
+import { useSharedRedis } from '../helpers/shared-redis.js';
 
 /**
  * The Redis adapters against a real redis-server: everything several instances share (sessions,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
-import { uniquePrefix, useSharedRedis } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSharedRedis } from '../helpers/shared-redis.js';
 import { spawnService, type ServiceProcess } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/stream-harness.js';
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleValue } from '../helpers/prometheus-text.js';
 import { startCluster, type ClusterHarness, type Instance } from '../helpers/cluster-harness.js';
-import { uniquePrefix, useSharedRedis } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSharedRedis } from '../helpers/shared-redis.js';
 import { sleep } from '../helpers/scripted-backend.js';
 import { waitFor } from '../helpers/stream-harness.js';
 

@@ -1,0 +1,214 @@
+import { startRedisServer } from '../test/helpers/redis-server.js';
+import { AskClient } from './lib/ask-client.js';
+import { type BenchFake, startBenchFake } from './lib/fake.js';
+import { type BenchInstances, spreadBurst, type SpreadBurst, spreadThroughput, type SpreadThroughput, startInstances, streamHolder } from './lib/instances.js';
+import { row, type Row } from './lib/report.js';
+import type { ScenarioResult } from './lib/scenario.js';
+import { type BenchService, benchEnv, startService } from './lib/service.js';
+import { ms, round, summarize, type Summary, until } from './lib/stats.js';
+import { chatOverheads, httpOverheads, OVERHEAD_DEFAULTS } from './overhead.js';
+
+export interface ScaleOptions {
+  /** Conversations asking at once in the throughput runs, and how long each runs. */
+  readonly inFlight: number;
+  readonly durationMs: number;
+  /** Questions at once in a burst, and the fake's T for them. */
+  readonly burst: number;
+  readonly burstRunMs: number;
+  /** kill -9 of the Stream holder, and graceful stops, each timed to the next acked frame. */
+  readonly kills: number;
+  readonly gracefulStops: number;
+  /** REDIS_LEASE_SECONDS of the failover runs (the default of the service). */
+  readonly leaseSeconds: number;
+}
+
+export const SCALE_DEFAULTS: ScaleOptions = { inFlight: 64, durationMs: 6_000, burst: 200, burstRunMs: 1_000, kills: 5, gracefulStops: 3, leaseSeconds: 10 };
+const BURST_LIMIT_MS = 6_000;
+const SECTION = '8. Several instances on one Redis (2 cores shared by everything)';
+
+/**
+ * Issue 12: the cost of Redis against SQLite (overhead p50 in the same run), HTTP throughput and
+ * a 200-burst with one and two instances on Redis (the ratio: on two shared cores no gain is
+ * expected, the point is nothing lost), and the failover time after kill -9 of the Stream holder.
+ */
+export async function scale(o: ScaleOptions = SCALE_DEFAULTS): Promise<ScenarioResult> {
+  const redis = await startRedisServer();
+  try {
+    const overhead = await overheadRedisVsSqlite(redis.url);
+    const throughput = await throughputOneTwo(redis.url, o);
+    const bursts = await burstsOneTwo(redis.url, o);
+    const failover = await failoverTimes(redis.url, o);
+    return {
+      rows: [...overheadRows(overhead), ...throughputRows(throughput), ...burstRows(o, bursts), ...failoverRows(o, failover)],
+      details: { overhead, throughput, bursts, failover },
+    };
+  } finally {
+    await redis.close();
+  }
+}
+
+interface StoreOverhead {
+  readonly http: Summary;
+  readonly chat: Summary;
+}
+
+/** Follow-up overhead (latency − T) with SQLite, then Redis, same fake and settings. */
+async function overheadRedisVsSqlite(redisUrl: string): Promise<{ sqlite: StoreOverhead; redis: StoreOverhead }> {
+  const measure = async (env: Record<string, string>): Promise<StoreOverhead> => {
+    const fake = await startBenchFake(OVERHEAD_DEFAULTS.runMs);
+    const svc = await startService(benchEnv(fake, env));
+    const client = new AskClient(svc.url, OVERHEAD_DEFAULTS.parallel * 2);
+    try {
+      const http = await httpOverheads(client, OVERHEAD_DEFAULTS);
+      const chat = await chatOverheads(fake, OVERHEAD_DEFAULTS);
+      return { http: summarize(http.followUps), chat: summarize(chat) };
+    } finally {
+      client.close();
+      await svc.stop();
+      await fake.close();
+    }
+  };
+  const sqlite = await measure({});
+  const redis = await measure({ SESSION_STORAGE: redisUrl, REDIS_KEY_PREFIX: 'bench-overhead:' });
+  return { sqlite, redis };
+}
+
+function overheadRows(r: { sqlite: StoreOverhead; redis: StoreOverhead }): Row[] {
+  const rows: Row[] = [];
+  for (const [name, key] of [['/assistant/ask', 'http'], ['chat frame → webhook', 'chat']] as const) {
+    const extra = r.redis[key].p50 - r.sqlite[key].p50;
+    rows.push(row(SECTION, `overhead p50, ${name}: SQLite / Redis (T = ${OVERHEAD_DEFAULTS.runMs} ms, n=${r.redis[key].n})`, `${ms(r.sqlite[key].p50)} / ${ms(r.redis[key].p50)}`));
+    rows.push(row(SECTION, `overhead p50, ${name}: Redis − SQLite`, `${extra >= 0 ? '+' : ''}${ms(extra)}`, '≤ +5 ms', extra <= 5));
+  }
+  return rows;
+}
+
+interface ThroughputRun {
+  readonly sqlite: SpreadThroughput;
+  readonly one: SpreadThroughput;
+  readonly two: SpreadThroughput;
+}
+
+async function throughputOneTwo(redisUrl: string, o: ScaleOptions): Promise<ThroughputRun> {
+  const run = async (count: number, store: 'sqlite' | 'redis') => {
+    const fake = await startBenchFake(0);
+    const instances = store === 'sqlite' ? await sqliteInstance(fake) : await startInstances(fake, redisUrl, count);
+    try {
+      return await spreadThroughput(instances.services, o.inFlight, o.durationMs);
+    } finally {
+      await instances.stop();
+      await fake.close();
+    }
+  };
+  return { sqlite: await run(1, 'sqlite'), one: await run(1, 'redis'), two: await run(2, 'redis') };
+}
+
+async function sqliteInstance(fake: BenchFake): Promise<Pick<BenchInstances, 'services' | 'stop'>> {
+  const svc = await startService(benchEnv(fake));
+  return { services: [svc], stop: () => svc.stop() };
+}
+
+function throughputRows(t: ThroughputRun): Row[] {
+  const fig = (f: SpreadThroughput) =>
+    `${Math.round(f.perSecond)}/s (p50 ${ms(f.latency.p50)}, services ${round(f.serviceCores, 2)} cores, ${f.failed} failed)`;
+  return [
+    row(SECTION, '/assistant/ask throughput, T = 0: one instance on SQLite', fig(t.sqlite)),
+    row(SECTION, '/assistant/ask throughput, T = 0: one instance on Redis', fig(t.one)),
+    row(SECTION, '/assistant/ask throughput, T = 0: two instances on Redis', fig(t.two)),
+    row(SECTION, 'throughput ratio two / one instance (Redis)', `${round(t.two.perSecond / t.one.perSecond, 2)}×`),
+    row(SECTION, 'throughput, none failed (every question answered)', String(t.sqlite.failed + t.one.failed + t.two.failed), '0', t.sqlite.failed + t.one.failed + t.two.failed === 0),
+  ];
+}
+
+interface BurstRun {
+  readonly one: { first: SpreadBurst; again: SpreadBurst };
+  readonly two: { first: SpreadBurst; again: SpreadBurst };
+}
+
+/** 200 new conversations at once, then 200 follow-ups, with one and with two instances. */
+async function burstsOneTwo(redisUrl: string, o: ScaleOptions): Promise<BurstRun> {
+  const run = async (count: number) => {
+    const fake = await startBenchFake(o.burstRunMs);
+    const instances = await startInstances(fake, redisUrl, count, { MAX_CONCURRENT_RUNS: String(Math.max(250, o.burst)) });
+    try {
+      const first = await spreadBurst(instances.services, o.burst, [], BURST_LIMIT_MS);
+      // Follow-ups go to the other instance than the first question when there are two.
+      const again = await spreadBurst([...instances.services].reverse(), o.burst, first.sessions, BURST_LIMIT_MS);
+      return { first, again };
+    } finally {
+      await instances.stop();
+      await fake.close();
+    }
+  };
+  return { one: await run(1), two: await run(2) };
+}
+
+function burstRows(o: ScaleOptions, b: BurstRun): Row[] {
+  const wall = (x: SpreadBurst) => (Number.isFinite(x.wallMs) ? ms(x.wallMs) : `> ${BURST_LIMIT_MS} ms (${x.answered}/${x.asked})`);
+  const rows: Row[] = [];
+  for (const [name, key] of [['new conversations', 'first'], ['follow-ups', 'again']] as const) {
+    rows.push(row(SECTION, `${o.burst} /assistant/ask at once (T = ${o.burstRunMs} ms), ${name}: one / two instances`, `${wall(b.one[key])} / ${wall(b.two[key])}`));
+    rows.push(row(SECTION, `${o.burst} at once, ${name}: ratio two / one (wall time)`, `${round(b.two[key].wallMs / b.one[key].wallMs, 2)}×`));
+  }
+  const all = [b.one.first, b.one.again, b.two.first, b.two.again].every((x) => x.answered === x.asked);
+  rows.push(row(SECTION, `${o.burst}-bursts: every question answered`, all ? 'yes' : 'NO', 'yes', all));
+  return rows;
+}
+
+interface FailoverRun {
+  /** kill -9 of the holder → the next frame acked by the new holder, ms. */
+  readonly kills: number[];
+  /** SIGTERM of the holder → the next frame acked by the new holder, ms. */
+  readonly graceful: number[];
+}
+
+async function failoverTimes(redisUrl: string, o: ScaleOptions): Promise<FailoverRun> {
+  const fake = await startBenchFake(0);
+  const instances = await startInstances(fake, redisUrl, 2, { REDIS_LEASE_SECONDS: String(o.leaseSeconds) });
+  const kills: number[] = [];
+  const graceful: number[] = [];
+  try {
+    for (let i = 0; i < o.kills + o.gracefulStops; i++) {
+      const kill = i < o.kills;
+      (kill ? kills : graceful).push(await handover(fake, instances, kill, `failover ${i}`, o.leaseSeconds));
+    }
+    return { kills, graceful };
+  } finally {
+    await instances.stop();
+    await fake.close();
+  }
+}
+
+/** Stops the holder (kill -9 or SIGTERM), times the next frame acked, starts a new standby. */
+async function handover(fake: BenchFake, instances: BenchInstances, kill: boolean, text: string, leaseSeconds: number): Promise<number> {
+  const gw = fake.fake.gateway;
+  await until(() => gw.socketCount === 1, 20_000, 'one Stream connection');
+  const holder = await streamHolder(instances.services);
+  if (!holder) throw new Error('no instance says it holds the Stream');
+  const before = gw.connections;
+  const stopped = performance.now();
+  const gone = kill ? killNow(holder) : holder.stop();
+  await until(() => gw.connections > before && gw.socketCount === 1, (leaseSeconds + 10) * 1_000, 'the new Stream holder', 5);
+  const id = fake.push(`cid-${text.replace(/\s/g, '-')}`, text);
+  const ackedAt = await fake.ack(id);
+  await gone;
+  instances.services.splice(instances.services.indexOf(holder), 1);
+  await instances.add(); // the next standby
+  return ackedAt - stopped;
+}
+
+async function killNow(svc: BenchService): Promise<void> {
+  const exited = new Promise<void>((resolve) => svc.child.once('exit', () => resolve()));
+  svc.child.kill('SIGKILL');
+  await exited;
+}
+
+function failoverRows(o: ScaleOptions, f: FailoverRun): Row[] {
+  const k = summarize(f.kills);
+  const g = summarize(f.graceful);
+  return [
+    row(SECTION, `kill -9 of the Stream holder → next frame acked by the other instance, median (n=${k.n}, REDIS_LEASE_SECONDS=${o.leaseSeconds})`, ms(k.p50), '< 15000 ms', k.p50 < 15_000),
+    row(SECTION, 'kill -9 → next frame acked, min / max', `${ms(k.min)} / ${ms(k.max)}`),
+    row(SECTION, `graceful stop (SIGTERM) of the holder → next frame acked, median (n=${g.n})`, ms(g.p50)),
+  ];
+}
