@@ -83,7 +83,7 @@ export class ConversationEngine implements ConversationService {
         return await work(turn);
       } finally {
         open = false;
-        await held.release?.();
+        held.release?.();
       }
     });
   }
@@ -94,19 +94,13 @@ export class ConversationEngine implements ConversationService {
    * with that reason, so every transport answers the way it answers a failure (503, 504, a
    * friendly sentence) instead of staying silent.
    */
-  private async holdAcrossProcesses(key: ConversationKey, deadline: number | undefined): Promise<{ release?: () => Promise<void>; failure?: Error }> {
+  private async holdAcrossProcesses(key: ConversationKey, deadline: number | undefined): Promise<{ release?: () => void; failure?: Error }> {
     const { locks, logger } = this.options;
     if (!locks) return {};
     let failure: Error;
     try {
       const held = await locks.acquire(key, deadline ?? this.now() + this.options.answerTimeoutMs);
-      if (held) {
-        const release = async () => {
-          // Not fatal: the lock expires on its own within one lease.
-          await held.release().catch((err: unknown) => logger.warn('could not release a conversation lock', { conversationKey: key, err: String(err) }));
-        };
-        return { release };
-      }
+      if (held) return { release: () => held.release() };
       failure = new AssistantError('timeout', 'another instance was still answering this conversation at the deadline');
     } catch (err) {
       failure = err instanceof Error ? err : new StorageError(String(err));

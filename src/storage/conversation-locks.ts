@@ -1,6 +1,11 @@
 /** This process's hold on one conversation, shared with other processes; release it after the turn. */
 export interface HeldConversation {
-  release(): Promise<void>;
+  /**
+   * Frees the key without making the caller wait (the answer need not wait for the store): an
+   * acquisition this process asks for afterwards is ordered after the release. A failure is
+   * logged; the lease then expires on its own.
+   */
+  release(): void;
 }
 
 /**

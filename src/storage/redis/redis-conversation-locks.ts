@@ -9,7 +9,7 @@ const MAX_POLL_MS = 100;
 
 /**
  * A lease per conversation key in Redis (`lock:<key>`), so two processes never run one
- * conversation's turns at once. A waiting turn polls (5 ms doubling to 100 ms) until the
+ * conversation's turns at once. All commands go through one connection, in order. A waiting turn polls (5 ms doubling to 100 ms) until the
  * holder releases or the deadline passes; held leases are renewed together every third of the
  * lease, so a long answer keeps its lock and a killed holder frees it within one lease.
  */
@@ -47,9 +47,12 @@ export class RedisConversationLocks implements ConversationLocks {
     clearInterval(this.timer);
   }
 
-  private async release(token: string, key: string): Promise<void> {
+  /** Sent at once; later takes on this connection run after it, so nobody waits for the reply. */
+  private release(token: string, key: string): void {
     this.held.delete(token);
-    await this.leases.release(key, token);
+    this.leases.release(key, token).catch((err: unknown) => {
+      this.logger.warn('could not release a conversation lock (it expires on its own)', { lock: key, err: String(err) });
+    });
   }
 
   private async renewAll(): Promise<void> {
