@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { EXIT_CONFIG_ERROR } from '../../src/exit-codes.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { spawnService, tempStorageUrl } from '../helpers/service-process.js';
 
 describe('the service as a process', () => {
-  it('refuses to start with a bad configuration: one message naming every problem, exit 1, no stack', async () => {
+  it('refuses to start with a bad configuration: one message naming every problem, exit 78 (EX_CONFIG), no stack', async () => {
     const svc = await spawnService({ PORT: 'eighty', SESSION_STORAGE: tempStorageUrl() }, { waitReady: false });
     const code = await svc.exited;
-    expect(code).toBe(1);
+    expect(code).toBe(EXIT_CONFIG_ERROR);
+    expect(code).toBe(78);
     const text = svc.stderr.join('\n');
     for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL', 'DING_APP_KEY', 'DING_APP_SECRET', 'PORT']) expect(text).toContain(name);
     expect(text).not.toMatch(/\n\s+at /);
