@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Config } from '../../config/config.js';
 import type { ConversationService } from '../../engine/types.js';
 import { AppError, ERRORS, type ErrorName, toAppError } from '../../errors.js';
+import type { HealthChecks } from '../../health/readiness-monitor.js';
 import type { Logger } from '../../logger.js';
 import { createApiKeyCheck } from './api-key-auth.js';
 import { registerAskRoute } from './ask-route.js';
@@ -15,6 +16,8 @@ export interface HealthSource {
   storageReachable(): Promise<boolean>;
   /** Stream bot state, or undefined when there is no bot in this process. */
   stream?(): Record<string, unknown>;
+  /** The background dependency checks (storage, dingtalk, stream, backend) as they stand. */
+  checks?(): HealthChecks;
 }
 
 export interface HttpAppDeps {
@@ -67,13 +70,18 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
 
   app.get('/healthz', async (_req, reply) => {
     const storage = await deps.health.storageReachable().catch(() => false);
+    const checks: HealthChecks = { storage: { status: 'ok' }, ...deps.health.checks?.() };
+    if (!storage) checks.storage = { status: 'failing', reason: 'the session store does not answer (check SESSION_STORAGE)' };
+    // Every dependency listed is required: any failing one means questions would fail.
+    const healthy = Object.values(checks).every((c) => c.status === 'ok');
     const body = {
-      status: storage ? 'ok' : 'degraded',
+      status: healthy ? 'ok' : 'degraded',
       storage: storage ? 'ok' : 'unreachable',
       stream: deps.health.stream?.() ?? { state: 'disabled' },
       uptimeSeconds: Math.round(process.uptime()),
+      checks,
     };
-    return reply.code(storage ? 200 : 503).send(body);
+    return reply.code(healthy ? 200 : 503).send(body);
   });
 
   registerAskRoute(app, {
