@@ -10,6 +10,7 @@ import type { Logger } from '../../logger.js';
 import { createApiKeyCheck } from './api-key-auth.js';
 import { registerAskRoute } from './ask-route.js';
 import { parseJsonBody } from './json-body.js';
+import { registerWebChat } from './web-chat/web-chat-route.js';
 
 /** What `/healthz` reports besides the HTTP side itself. */
 export interface HealthSource {
@@ -84,6 +85,8 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     return reply.code(healthy ? 200 : 503).send(body);
   });
 
+  if (config.webChat.enabled) registerWebChat(app, { corsOrigins: config.http.corsOrigins, logger });
+
   registerAskRoute(app, {
     engine: deps.engine,
     answerTimeoutMs: config.assistant.answerTimeoutMs,
@@ -128,7 +131,7 @@ export function sendCatalogued(reply: FastifyReply, name: ErrorName): FastifyRep
 }
 
 function logRequest(logger: Logger, req: FastifyRequest, reply: FastifyReply): void {
-  if (req.url === '/healthz') return;
+  if (req.url === '/healthz' || req.url.startsWith('/web-chat/')) return;
   logger.info('http request', {
     method: req.method,
     url: req.url.split('?')[0],
