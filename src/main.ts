@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const redactor = new SecretRedactor();
   redactor.add(config.dingtalk.appSecret);
   for (const key of [...config.http.apiKeys, ...backendSecrets(config)]) redactor.add(key);
-  const logger = createLogger({ ...config.log, redactor });
+  const logger = createLoggerOrExit(config, redactor);
   installCrashHandlers(logger);
 
   let app: App;
@@ -59,6 +59,16 @@ function readConfigOrExit(): Config {
     process.stderr.write(
       `${err.message}\nSee .env.example and README.md (配置 / Configuration); \`npm run doctor\` checks the whole setup.\n`,
     );
+    process.exit(EXIT_CONFIG_ERROR);
+  }
+}
+
+/** A LOG_FILE that cannot be created is a configuration error like any other (exit 78). */
+function createLoggerOrExit(config: Config, redactor: SecretRedactor): Logger {
+  try {
+    return createLogger({ ...config.log, redactor });
+  } catch (err) {
+    process.stderr.write(`Invalid configuration:\n  - LOG_FILE cannot be written (${redactor.redact(String(err))})\n`);
     process.exit(EXIT_CONFIG_ERROR);
   }
 }
