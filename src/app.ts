@@ -77,6 +77,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const readiness = new ReadinessMonitor({
     ...readinessChecks({ config, storage, api, backend, stream }),
     logger: logger.child({ component: 'health' }),
+    redact: (text) => redactor.redact(text),
     tuning: deps.healthTuning,
   });
   const http = await buildHttpApp({

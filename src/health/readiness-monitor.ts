@@ -63,6 +63,8 @@ export class ReadinessMonitor {
       readonly checks: readonly MonitoredCheck[];
       readonly live?: readonly LiveCheck[];
       readonly logger: Logger;
+      /** Scrubs secrets from the reasons `/healthz` shows (the log has its own redactor). */
+      readonly redact?: (text: string) => string;
       readonly tuning?: Partial<MonitorTuning>;
     },
   ) {
@@ -90,14 +92,18 @@ export class ReadinessMonitor {
         ? { status: 'failing', reason: 'not checked yet (checking now)' }
         : result.status === 'ok'
           ? { status: 'ok' }
-          : { status: 'failing', reason: result.reason?.en };
+          : { status: 'failing', reason: this.redact(result.reason?.en) };
     };
     for (const check of this.options.checks) add(check.key, this.entries.get(check.name)?.result);
     for (const live of this.options.live ?? []) add(live.key, live.read());
     return out;
   }
 
-  /** Resolves when every check has a first result (tests, and the doctor-like start-up log). */
+  private redact(text: string | undefined): string | undefined {
+    return text === undefined || !this.options.redact ? text : this.options.redact(text);
+  }
+
+  /** Resolves when every check has a first result (tests). */
   async settled(timeoutMs = 30_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (this.options.checks.some((c) => !this.entries.has(c.name)) && Date.now() < until) {
