@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, intIn, jsonObject, list, oneOf, optionalText, optionalUrl, rateLimit, text, url } from './env-fields.js';
+import { FRONTDOOR_ENV } from './frontdoor-env.js';
 
 const optionalInt = (min: number, max: number) => intIn(min, max, 0).optional().or(z.undefined());
 
@@ -42,6 +43,7 @@ export const ENV_SCHEMA = z.object({
   MESSAGE_MAX_AGE_MINUTES: intIn(1, 24 * 60, 10),
   LOG_LEVEL: oneOf(['error', 'warn', 'info', 'debug'], 'info'),
   LOG_FILE: optionalText,
+  ...FRONTDOOR_ENV,
 });
 
 type RawEnv = Readonly<Record<string, string | undefined>>;

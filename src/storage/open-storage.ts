@@ -25,6 +25,8 @@ export interface Storage {
   readonly pseudonymKey: string;
   /** True when the store answers a read (for /healthz). */
   ping(): Promise<boolean>;
+  /** Resolves when the store takes a write; throws StorageError otherwise (doctor, health checks). */
+  checkWritable(): Promise<void>;
   /** Deletes expired sessions and ledger ids so the file does not grow for months. */
   sweep(): Promise<void>;
   close(): Promise<void>;
@@ -79,6 +81,13 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
         return false;
       }
     },
+    checkWritable: async () => {
+      try {
+        await sessionsKeyv.set('__ping__', Date.now());
+      } catch (err) {
+        throw new StorageError(`cannot write session storage ${options.url}: ${String(err)}`, { cause: err });
+      }
+    },
     sweep: async () => {
       await sweepExpired(sessionsKeyv);
       await ledger.sweep();
@@ -89,10 +98,10 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   };
   // Fail at start-up, with a clear message, if the file cannot be written.
   try {
-    await sessionsKeyv.set('__ping__', Date.now());
+    await storage.checkWritable();
   } catch (err) {
     await storage.close();
-    throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
+    throw err;
   }
   return storage;
 }
