@@ -8,6 +8,8 @@ import { RobotReplier } from './replies/dingtalk-markdown/robot-replier.js';
 import { createStreamTransport, type StreamTransport, type StreamTuning } from './transports/dingtalk-stream/stream-transport.js';
 import { ConversationEngine, type EngineOptions } from './engine/conversation-engine.js';
 import { buildHttpApp } from './transports/http/http-app.js';
+import { readinessChecks } from './health/readiness-checks.js';
+import { ReadinessMonitor, type MonitorTuning } from './health/readiness-monitor.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { BridgeMetrics } from './metrics/bridge-metrics.js';
 import { openStorage, type Storage } from './storage/open-storage.js';
@@ -21,6 +23,8 @@ export interface AppDeps {
   readonly streamTuning?: StreamTuning;
   /** A registry of its own per app by default. */
   readonly metrics?: BridgeMetrics;
+  /** Retry pacing of failing dependency checks (tests); production uses the defaults. */
+  readonly healthTuning?: Partial<MonitorTuning>;
 }
 
 export interface App {
@@ -34,6 +38,8 @@ export interface App {
   readonly storage: Storage;
   readonly stream: StreamTransport;
   readonly metrics: BridgeMetrics;
+  /** The background dependency checks behind `/healthz` `checks`. */
+  readonly readiness: ReadinessMonitor;
 }
 
 const SWEEP_INTERVAL_MS = 60 * 60_000;
@@ -86,11 +92,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     conversationsActive: () => engine.load().conversations,
     queueWaiting: () => engine.load().waiting,
   });
+  const readiness = new ReadinessMonitor({
+    ...readinessChecks({ config, storage, api, backend, stream }),
+    logger: logger.child({ component: 'health' }),
+    redact: (text) => redactor.redact(text),
+    tuning: deps.healthTuning,
+  });
   const http = await buildHttpApp({
     config,
     engine,
     logger,
-    health: { storageReachable: () => storage.ping(), stream: () => streamHealth(stream) },
+    health: { storageReachable: () => storage.ping(), stream: () => streamHealth(stream), checks: () => readiness.snapshot() },
     metrics: { registry: metrics.registry, questions: metrics.questionMeter('http', backend.name) },
   });
 
@@ -100,6 +112,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   const stop = async () => {
     clearInterval(sweepTimer);
+    readiness.stop();
     // Stop intake first (the Stream socket, then HTTP); in-flight work finishes (bounded) or
     // stays pending in the ledger, and only then does the store close.
     await stream.stop().catch((err) => logger.warn('stream stop failed', { err: String(err) }));
@@ -118,6 +131,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     storage,
     stream,
     metrics,
+    readiness,
     get url() {
       return url;
     },
@@ -129,6 +143,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         storage.sweep().catch((err) => logger.warn('storage sweep failed', { err: String(err) }));
       }, SWEEP_INTERVAL_MS).unref();
       logger.info('http api listening', { url, assistant: backend.name });
+      // In the background, beside the Stream connection: wrong credentials show within seconds.
+      readiness.start();
       await stream.start();
     },
     stop() {

@@ -6,71 +6,95 @@
 export interface ErrorSpec {
   readonly code: number;
   readonly status: number;
+  /** English, sent as the API's `message`. */
   readonly message: string;
+  /** The same in Chinese, for people (the web chat page shows both); the API sends `message` only. */
+  readonly zh: string;
 }
 
 export const ERRORS = {
-  INVALID_JSON: { code: 40001, status: 400, message: 'The request body is not valid JSON.' },
+  INVALID_JSON: {
+    code: 40001,
+    status: 400,
+    message: 'The request body is not valid JSON.',
+    zh: '请求格式不正确（不是合法的 JSON）。',
+  },
   INVALID_BODY: {
     code: 40002,
     status: 400,
     message: 'The request body must be a JSON object like {"question": "...", "sessionId": "..."}.',
+    zh: '请求内容的格式不正确。',
   },
-  QUESTION_EMPTY: { code: 40003, status: 400, message: 'The question is empty.' },
+  QUESTION_EMPTY: { code: 40003, status: 400, message: 'The question is empty.', zh: '问题不能为空。' },
   QUESTION_TOO_LONG: {
     code: 40004,
     status: 400,
     message: 'The question is too long (at most 2000 characters).',
+    zh: '问题太长了（最多 2000 个字符）。',
   },
   SESSION_ID_INVALID: {
     code: 40005,
     status: 400,
     message: 'sessionId must be a UUID string returned by an earlier answer.',
+    zh: '会话编号无效，请开始新对话。',
   },
   QUESTION_INVALID_CHARACTERS: {
     code: 40006,
     status: 400,
     message: 'The question contains control characters or invalid text.',
+    zh: '问题里有无法识别的字符。',
   },
   UNAUTHORIZED: {
     code: 40101,
     status: 401,
     message: 'A valid API key is required (Authorization: Bearer <key>).',
+    zh: '需要有效的访问密钥。',
   },
-  NOT_FOUND: { code: 40401, status: 404, message: 'No such endpoint.' },
-  METHOD_NOT_ALLOWED: { code: 40501, status: 405, message: 'This method is not allowed here.' },
-  BODY_TOO_LARGE: { code: 41301, status: 413, message: 'The request body is too large.' },
+  NOT_FOUND: { code: 40401, status: 404, message: 'No such endpoint.', zh: '没有这个接口。' },
+  METHOD_NOT_ALLOWED: { code: 40501, status: 405, message: 'This method is not allowed here.', zh: '不支持这种请求方式。' },
+  BODY_TOO_LARGE: { code: 41301, status: 413, message: 'The request body is too large.', zh: '请求内容太大。' },
   UNSUPPORTED_MEDIA_TYPE: {
     code: 41501,
     status: 415,
     message: 'The request body must be JSON (Content-Type: application/json).',
+    zh: '请求必须是 JSON 格式。',
   },
   QUESTION_REFUSED: {
     code: 42201,
     status: 422,
     message: 'The assistant cannot answer this question (it was refused by content moderation).',
+    zh: '这个问题无法回答（未通过内容审核），请换个问法。',
   },
-  RATE_LIMITED: { code: 42901, status: 429, message: 'Too many requests; please retry later.' },
-  INTERNAL: { code: 50001, status: 500, message: 'Internal error; please retry later.' },
+  RATE_LIMITED: {
+    code: 42901,
+    status: 429,
+    message: 'Too many requests; please retry later.',
+    zh: '提问太频繁了，请稍后再试。',
+  },
+  INTERNAL: { code: 50001, status: 500, message: 'Internal error; please retry later.', zh: '服务内部出错，请稍后再试。' },
   ASSISTANT_FAILED: {
     code: 50201,
     status: 502,
     message: 'The assistant could not answer; please retry later.',
+    zh: 'AI 助手暂时无法回答，请稍后再试。',
   },
   SERVICE_UNAVAILABLE: {
     code: 50301,
     status: 503,
     message: 'The service is temporarily unavailable; please retry later.',
+    zh: '服务暂时不可用，请稍后再试。',
   },
   BUSY: {
     code: 50302,
     status: 503,
     message: 'The assistant is busy with earlier questions; please retry later.',
+    zh: 'AI 助手还在处理之前的问题，请稍后再试。',
   },
   ANSWER_TIMEOUT: {
     code: 50401,
     status: 504,
     message: 'The assistant did not answer in time; please retry later.',
+    zh: 'AI 助手没有及时回答，请稍后再试。',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -3,6 +3,7 @@ import { buildApp, type App } from './app.js';
 import { backendSecrets } from './backends/select-backend.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { StorageError } from './errors.js';
+import { EXIT_CONFIG_ERROR, EXIT_FAILURE } from './exit-codes.js';
 import { createLogger, flushLogger, type Logger, SecretRedactor } from './logger.js';
 import { redisUrlPassword } from './storage/redis/redis-connection.js';
 
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   // A redis:// URL may carry a password; the metrics token guards the scrape endpoint.
   redactor.add(redisUrlPassword(config.sessions.storage));
   redactor.add(config.metrics.token);
-  const logger = createLogger({ level: config.log.level, file: config.log.file, redactor });
+  const logger = createLoggerOrExit(config, redactor);
   installCrashHandlers(logger);
 
   let app: App;
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     const hint = err instanceof StorageError ? 'check SESSION_STORAGE and the folder permissions' : undefined;
     logger.error('start-up failed', { err: String(err), hint });
     await flushLogger(logger);
-    process.exit(1);
+    process.exit(EXIT_FAILURE);
   }
   logger.info('ready', { url: app.url });
   process.send?.('ready'); // PM2 wait_ready
@@ -50,14 +51,29 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-/** One clear message naming every problem, exit code 1, no stack trace. */
+/**
+ * One clear message naming every problem, no stack trace, and exit code 78 so PM2 stops
+ * (stop_exit_codes) instead of restarting into the same error.
+ */
 function readConfigOrExit(): Config {
   try {
     return loadConfig(process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\nSee .env.example and README.md (配置 / Configuration).\n`);
-    process.exit(1);
+    process.stderr.write(
+      `${err.message}\nSee .env.example and README.md (配置 / Configuration); \`npm run doctor\` checks the whole setup.\n`,
+    );
+    process.exit(EXIT_CONFIG_ERROR);
+  }
+}
+
+/** A LOG_FILE that cannot be created is a configuration error like any other (exit 78). */
+function createLoggerOrExit(config: Config, redactor: SecretRedactor): Logger {
+  try {
+    return createLogger({ ...config.log, redactor });
+  } catch (err) {
+    process.stderr.write(`Invalid configuration:\n  - LOG_FILE cannot be written (${redactor.redact(String(err))})\n`);
+    process.exit(EXIT_CONFIG_ERROR);
   }
 }
 

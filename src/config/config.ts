@@ -65,6 +65,14 @@ export interface Config extends ScaleConfig {
   readonly log: {
     readonly level: string;
     readonly file?: string;
+    /** LOG_FORMAT; undefined lets the logger choose (pretty on a terminal, JSON otherwise). */
+    readonly format?: 'json' | 'pretty';
+    /** LOG_RETENTION_DAYS: daily LOG_FILE files older than this are deleted. */
+    readonly retentionDays: number;
+  };
+  readonly webChat: {
+    /** WEB_CHAT_ENABLED: the chat page at `GET /`. */
+    readonly enabled: boolean;
   };
 }
 
@@ -130,7 +138,8 @@ function toConfig(e: Env): Config {
       allowedUsers: e.ALLOWED_USERS,
       messageMaxAgeMs: e.MESSAGE_MAX_AGE_MINUTES * 60_000,
     },
-    log: { level: e.LOG_LEVEL, file: e.LOG_FILE || undefined },
+    log: { level: e.LOG_LEVEL, file: e.LOG_FILE || undefined, format: e.LOG_FORMAT, retentionDays: e.LOG_RETENTION_DAYS },
+    webChat: { enabled: e.WEB_CHAT_ENABLED },
     ...toScaleConfig(e),
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bool, intIn, jsonObject, list, oneOf, optionalText, optionalUrl, rateLimit, text, url } from './env-fields.js';
 import { SCALE_ENV, SCALE_RULES } from './scale-env.js';
+import { FRONTDOOR_ENV } from './frontdoor-env.js';
 
 const optionalInt = (min: number, max: number) => intIn(min, max, 0).optional().or(z.undefined());
 
@@ -44,6 +45,7 @@ export const ENV_SCHEMA = z.object({
   LOG_LEVEL: oneOf(['error', 'warn', 'info', 'debug'], 'info'),
   LOG_FILE: optionalText,
   ...SCALE_ENV,
+  ...FRONTDOOR_ENV,
 });
 
 type RawEnv = Readonly<Record<string, string | undefined>>;

@@ -22,6 +22,11 @@ export interface DingTalkApiDeps {
 
 /** The client plus `close()`, which frees its pooled sockets (graceful stop, tests). */
 export interface DingTalkHttpClient extends DingTalkApi {
+  /**
+   * Resolves once DingTalk accepts DING_APP_KEY / DING_APP_SECRET: the cached access token, or a
+   * fresh one (doctor and health checks). Throws like the token request does.
+   */
+  checkCredentials(options?: { signal?: AbortSignal }): Promise<void>;
   close(): void;
 }
 
@@ -111,6 +116,9 @@ export function createDingTalkApi(deps: DingTalkApiDeps): DingTalkHttpClient {
       } finally {
         deadline.clear();
       }
+    },
+    async checkCredentials(options = {}) {
+      await tokens.get(options);
     },
     close() {
       httpAgent.destroy();

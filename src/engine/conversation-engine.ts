@@ -138,6 +138,8 @@ export class ConversationEngine implements ConversationService {
     const session = await this.options.sessions.get(key);
     // State another backend wrote (the school switched backends) means nothing to this one.
     const state = session?.backend === backend.name ? session.state : undefined;
+    // Students' words are logged at debug only (README: 日志); info lines carry ids and timings.
+    log.debug('question text', { question: request.text });
     try {
       const result = await backend.ask({
         state,
@@ -156,6 +158,7 @@ export class ConversationEngine implements ConversationService {
       this.options.metrics?.backendRequests.inc({ backend: backend.name, outcome: 'answered' });
       const newConversation = state === undefined;
       log.info('answered', { backend: backend.name, newConversation, durationMs: this.now() - started, usage: result.usage });
+      log.debug('answer text', { answer: result.answer });
       return { answer: result.answer, newConversation, usage: result.usage };
     } catch (err) {
       // The backend says what a failed question leaves behind (a run still active upstream);

@@ -15,7 +15,6 @@ import { SqliteInstanceLock } from './sqlite/sqlite-instance-lock.js';
 import { SqliteMessageLedger } from './sqlite/sqlite-message-ledger.js';
 import { SqliteOpenCardStore } from './sqlite/sqlite-open-card-store.js';
 import { openRedisStorage } from './redis/open-redis-storage.js';
-import { redactRedisUrl } from './redis/redis-connection.js';
 
 export interface Storage {
   readonly sessions: SessionStore;
@@ -34,6 +33,8 @@ export interface Storage {
   readonly coordination?: SharedCoordination;
   /** True when the store answers a read (for /healthz). */
   ping(): Promise<boolean>;
+  /** Resolves when the store takes a write; throws StorageError otherwise (doctor, health checks). */
+  checkWritable(): Promise<void>;
   /** Deletes expired sessions and ledger ids so the file does not grow for months. */
   sweep(): Promise<void>;
   close(): Promise<void>;
@@ -48,6 +49,11 @@ export interface StorageOptions {
   readonly keyPrefix?: string;
   /** Redis: REDIS_LEASE_SECONDS in ms (default 10 s). */
   readonly leaseMs?: number;
+  /**
+   * SQLite: take the one-process lock (default). False only for a short look beside a running
+   * service (`npm run doctor`), which must not be refused for the service it checks.
+   */
+  readonly instanceLock?: boolean;
 }
 
 /**
@@ -63,7 +69,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     return openRedisStorage({ ...options, keyPrefix, leaseMs });
   }
   // One process per SQLite file: a second one is refused instead of splitting the Stream.
-  const lock = await lockSqliteFile(options.url);
+  const lock = options.instanceLock === false ? undefined : await lockSqliteFile(options.url);
   try {
     const storage = await openSqliteStorage(options);
     return lock ? { ...storage, close: () => storage.close().finally(() => lock.release()) } : storage;
@@ -117,6 +123,13 @@ async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
         return false;
       }
     },
+    checkWritable: async () => {
+      try {
+        await sessionsKeyv.set('__ping__', Date.now());
+      } catch (err) {
+        throw new StorageError(`cannot write session storage ${options.url}: ${String(err)}`, { cause: err });
+      }
+    },
     sweep: async () => {
       await sweepExpired(sessionsKeyv);
       await ledger.sweep();
@@ -127,10 +140,10 @@ async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
   };
   // Fail at start-up, with a clear message, if the file cannot be written.
   try {
-    await sessionsKeyv.set('__ping__', Date.now());
+    await storage.checkWritable();
   } catch (err) {
     await storage.close();
-    throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
+    throw err;
   }
   return storage;
 }
@@ -150,7 +163,9 @@ function openSessionsKeyv(url: string): { sessionsKeyv: Keyv; ledgerFile: string
   if (url === 'memory://' || url === 'memory') return { sessionsKeyv: new Keyv({ throwOnErrors: true }), ledgerFile: ':memory:' };
   const match = /^sqlite:\/\/(.+)$/.exec(url);
   if (!match) {
-    throw new StorageError(`SESSION_STORAGE must be sqlite://<file>, memory:// or redis://host:port/db, got ${redactRedisUrl(url)}`);
+    // Never repeat credentials an unknown URL may carry.
+    const shown = url.replace(/\/\/[^@/]*@/, '//***@');
+    throw new StorageError(`SESSION_STORAGE must be sqlite://<file>, memory:// or redis://host:port/db, got ${shown}`);
   }
   const file = match[1]!;
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

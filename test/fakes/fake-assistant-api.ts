@@ -12,6 +12,7 @@ import type { FakeTokenApi } from './fake-token-api.js';
 export type FakeEndpoint =
   | 'createThread'
   | 'retrieveThread'
+  | 'deleteThread'
   | 'addMessage'
   | 'listMessages'
   | 'createRun'
@@ -110,6 +111,7 @@ export class FakeAssistantApi {
   readonly calls: Record<FakeEndpoint, number> = {
     createThread: 0,
     retrieveThread: 0,
+    deleteThread: 0,
     addMessage: 0,
     listMessages: 0,
     createRun: 0,
@@ -131,6 +133,7 @@ export class FakeAssistantApi {
     const base = '/v1.0/assistant/threads';
     this.on(server, 'POST', base, 'createThread', () => this.createThread());
     this.on(server, 'GET', `${base}/:threadId`, 'retrieveThread', (req) => this.retrieveThread(req));
+    this.on(server, 'DELETE', `${base}/:threadId`, 'deleteThread', (req) => this.deleteThread(req));
     this.on(server, 'POST', `${base}/:threadId/messages`, 'addMessage', (req) => this.addMessage(req));
     this.on(server, 'GET', `${base}/:threadId/messages`, 'listMessages', (req) => this.listMessages(req));
     this.on(server, 'POST', `${base}/:threadId/runs`, 'createRun', (req, res, dropped) => this.createRun(req, res, dropped));
@@ -215,6 +218,13 @@ export class FakeAssistantApi {
   private retrieveThread(req: FakeRequest): FakeResponse {
     const thread = this.threads.get(req.params.threadId!);
     return thread ? ok(threadWire(thread)) : threadMissing();
+  }
+
+  /** Reference §2.1 (D2): `{id, deleted: true, object: "thread.deleted"}`. */
+  private deleteThread(req: FakeRequest): FakeResponse {
+    const id = req.params.threadId!;
+    if (!this.threads.delete(id)) return threadMissing();
+    return ok({ id, deleted: true, object: 'thread.deleted' });
   }
 
   private addMessage(req: FakeRequest): FakeResponse {

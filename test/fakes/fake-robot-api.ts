@@ -154,6 +154,10 @@ export class FakeRobotApi {
     if (body.robotCode !== (this.options.robotCode ?? 'ding-fake-app-key') || body.msgKey !== 'sampleMarkdown') {
       return { status: 400, body: { code: 'InvalidParameter', message: 'robotCode or msgKey invalid' } };
     }
+    if (via === 'oto-send' && (!Array.isArray(body.userIds) || body.userIds.length === 0)) {
+      // Nobody to send to: refused after the permission check (code is our guess), nothing sent.
+      return { status: 400, body: { code: 'InvalidParameter', message: 'userIds is empty' } };
+    }
     if (Buffer.byteLength(String(body.msgParam)) > 15_000) {
       return { status: 400, body: { code: 'InvalidParameter', message: 'msgParam too long' } };
     }

@@ -107,7 +107,12 @@ describe('Done when: fault injection over the Stream fake, whole process', () =>
           restarting = killAndRestart();
         },
         200: () => fake.assistant.failNext('retrieveRun', { status: 500, code: 'InternalError', times: 2 }),
-        215: () => fake.gateway.dropSocket(),
+        215: async () => {
+          // After the kill at 150 the new process may still be starting on a loaded machine:
+          // drop its socket once it has one, or this fault would silently not happen.
+          await waitFor(() => fake.gateway.socketCount >= 1, 20_000, 'a Stream connection to drop');
+          fake.gateway.dropSocket();
+        },
         240: () => fake.assistant.failNext('addMessage', { status: 502, code: '', message: 'bad gateway', times: 1 }),
       };
 

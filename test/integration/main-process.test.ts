@@ -1,15 +1,39 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EXIT_CONFIG_ERROR } from '../../src/exit-codes.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { spawnService, tempStorageUrl } from '../helpers/service-process.js';
 
 describe('the service as a process', () => {
-  it('refuses to start with a bad configuration: one message naming every problem, exit 1, no stack', async () => {
+  it('refuses to start with a bad configuration: one message naming every problem, exit 78 (EX_CONFIG), no stack', async () => {
     const svc = await spawnService({ PORT: 'eighty', SESSION_STORAGE: tempStorageUrl() }, { waitReady: false });
     const code = await svc.exited;
-    expect(code).toBe(1);
+    expect(code).toBe(EXIT_CONFIG_ERROR);
+    expect(code).toBe(78);
     const text = svc.stderr.join('\n');
     for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL', 'DING_APP_KEY', 'DING_APP_SECRET', 'PORT']) expect(text).toContain(name);
     expect(text).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
+  it('a LOG_FILE that cannot be created is a configuration error too (exit 78, the variable named)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'logfile-'));
+    writeFileSync(path.join(dir, 'a-file'), 'not a folder');
+    const svc = await spawnService(
+      {
+        ASSISTANT_BACKEND: 'dingtalk-assistant',
+        DING_APP_KEY: 'k',
+        DING_APP_SECRET: 'secret-value',
+        AI_ASSISTANT_ID: 'a'.repeat(32),
+        STREAM_ENABLED: 'false',
+        SESSION_STORAGE: tempStorageUrl(),
+        LOG_FILE: path.join(dir, 'a-file', 'logs', 'bridge.log'),
+      },
+      { waitReady: false },
+    );
+    expect(await svc.exited).toBe(EXIT_CONFIG_ERROR);
+    expect(svc.stderr.join('\n')).toContain('LOG_FILE cannot be written');
   }, 30_000);
 });
 

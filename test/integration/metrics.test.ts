@@ -64,6 +64,7 @@ describe('GET /metrics', () => {
 
   it('counts three answered chat questions as exactly three; commands are not questions', async () => {
     const h = await harness();
+    await h.app.readiness.settled(); // its permission probes are DingTalk calls too
     for (const text of ['光合作用？', 'And respiration?', '/help', 'Why is the sky blue?']) {
       h.gateway.push(h.robot.robotMessage({ conversationId: 'cidMetrics', text }));
     }
@@ -77,8 +78,11 @@ describe('GET /metrics', () => {
     expect(questions(text, 'chat', 'failed')).toBe(1);
     expect(sampleValue(text, 'bridge_questions_total', { transport: 'chat' })).toBe(4);
     expect(sampleValue(text, 'bridge_answer_seconds_count', { transport: 'chat', backend: 'dingtalk-assistant' })).toBe(3);
-    // The quota meter: every webhook reply is one `send` call, the Stream registration one `stream_gateway`.
-    expect(sampleValue(text, 'bridge_dingtalk_api_calls_total', { api: 'send' })).toBe(5);
+    // The quota meter: every robot call the fake received is one `send` (the five webhook replies
+    // and the readiness probe of the send permission), the Stream registration one `stream_gateway`.
+    const robotCalls = h.server.requests.filter((r) => r.path.startsWith('/robot/') || r.path.startsWith('/v1.0/robot/')).length;
+    expect(robotCalls).toBeGreaterThanOrEqual(5);
+    expect(sampleValue(text, 'bridge_dingtalk_api_calls_total', { api: 'send' })).toBe(robotCalls);
     expect(sampleValue(text, 'bridge_dingtalk_api_calls_total', { api: 'stream_gateway' })).toBe(1);
     expect(sampleValue(text, 'bridge_stream_connected')).toBe(1);
   });

@@ -1,6 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpConversationKey } from '../../src/engine/conversation-key.js';
+import { checkStorageUrl } from '../../src/health/storage-check.js';
 import { StorageError } from '../../src/errors.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';
 import { RedisConnection } from '../../src/storage/redis/redis-connection.js';
@@ -154,6 +158,30 @@ describe('Redis open cards', () => {
     expect(await other.cards.list()).toEqual([card('c1', 10), { ...card('c2', 20), lastText: 'updated' }]);
     const third = await open(prefix);
     expect(await third.cards.list()).toEqual([]); // the claim moved them to `other`, which lives
+  });
+});
+
+describe('the storage check of the doctor and /healthz', () => {
+  it('never shows a Redis password, and names what to check for Redis', async () => {
+    const server = await startRedisServer({ password: 'Doctor-Pass-5t6y7u8i' });
+    try {
+      const { logger } = captureLogger();
+      const ok = await checkStorageUrl(server.url, logger, { keyPrefix: uniquePrefix(), leaseMs: 1_000 });
+      expect(ok).toEqual({ status: 'ok', detail: server.url.replace('Doctor-Pass-5t6y7u8i', '***') });
+      const bad = await checkStorageUrl(server.url.replace('Doctor-Pass-5t6y7u8i', 'Wrong-Pass-0o9i8u7y'), logger);
+      expect(bad.status).toBe('failing');
+      expect(JSON.stringify(bad)).not.toMatch(/Doctor-Pass|Wrong-Pass/);
+      expect(bad.fix?.en).toMatch(/Redis is running, that the address and password in SESSION_STORAGE/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('checks an SQLite file the running service holds, without being refused by its one-process lock', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'doctor-')), 'sessions.sqlite');
+    const running = await openStorage({ url: `sqlite://${file}`, ledgerTtlMs: 60_000, logger: captureLogger().logger });
+    toClose.push(running);
+    expect((await checkStorageUrl(`sqlite://${file}`, captureLogger().logger)).status).toBe('ok');
   });
 });
 

@@ -48,7 +48,7 @@ describe('one instance per SQLite file', () => {
       first.child.kill('SIGKILL');
       await first.exited;
       const third = await spawnService(env); // the dead process's lock went with it
-      expect((await fetch(`${third.url}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${third.url}/healthz`)).json()).toMatchObject({ storage: 'ok' });
       expect(await third.stop('SIGTERM')).toBe(0);
     } finally {
       await first.stop('SIGKILL', 1_000);

@@ -2,6 +2,7 @@ import type { CallOptions } from '../assistant-backend.js';
 import { AssistantError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { DingTalkApi } from '../../dingtalk/dingtalk-api.js';
+import { checkAssistantId } from './assistant-check.js';
 import { CallBudget } from './call-budget.js';
 import { classifyDingTalkError, verdictError } from './retry-policy.js';
 import { answerByPolling, answerByStream, pollAndRead, type RunContext, type RunEnd } from './run-flows.js';
@@ -117,6 +118,10 @@ class DingTalkThreadsClient implements ThreadsClient {
     } catch (err) {
       throw logFailure(log, 'assistant resume failed', err, budget, { runId: input.runId });
     }
+  }
+
+  checkAssistant(options: CallOptions): Promise<void> {
+    return checkAssistantId({ api: this.deps.api, assistantId: this.deps.assistantId, callTimeoutMs: this.deps.callTimeoutMs }, options);
   }
 
   private budgetFor(options: CallOptions): CallBudget {

@@ -14,6 +14,8 @@ export interface ThreadsClient {
   ask(input: ThreadAskInput): Promise<RunAnswer>;
   /** Waits for a run started earlier (before a timeout or a crash) to finish and returns its answer. */
   resume(input: ResumeInput): Promise<RunAnswer>;
+  /** Confirms the configured assistant exists and may be run, without asking it anything. */
+  checkAssistant?(options: CallOptions): Promise<void>;
 }
 
 export interface ThreadAskInput extends CallOptions {

@@ -50,6 +50,9 @@ export async function openRedisStorage(options: RedisStorageOptions): Promise<St
     pseudonymKey,
     coordination: { instanceId, locks, streamLease: leases.lease('stream', instanceId, leaseMs) },
     ping: () => connection.ping(),
+    checkWritable: async () => {
+      await connection.run('cannot write session storage (Redis)', (r) => r.set(connection.key('write-check'), String(Date.now()), 'PX', 60_000));
+    },
     // Redis expires sessions and ledger ids itself; the Stream holder's recovery drops stale ids.
     sweep: async () => undefined,
     close: async () => {

@@ -140,8 +140,9 @@ export function toStorageError(what: string, err: unknown): StorageError {
   return new StorageError(`${what}: ${errorText(err)}`, { cause: err });
 }
 
-/** The URL with its user and password hidden, for messages and logs. */
+/** A redis:// URL with its user and password hidden, for messages and logs (other URLs as they are). */
 export function redactRedisUrl(url: string): string {
+  if (!/^rediss?:\/\//.test(url)) return url;
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';

@@ -1,9 +1,9 @@
-import axios from 'axios';
 import { DWClient, type DWClientConfig } from 'dingtalk-stream';
 import WebSocket from 'ws';
 import type { Logger, SecretRedactor } from '../../logger.js';
 import type { BridgeMetrics } from '../../metrics/bridge-metrics.js';
 import { DEFAULT_BACKOFF, reconnectDelay, type BackoffOptions } from './reconnect-backoff.js';
+import { GatewayError, requestGatewayTicket, type GatewayFailureKind } from './gateway-ticket.js';
 import { ackFrame, parseStreamFrame, ROBOT_TOPIC, type StreamFrame } from './stream-frame.js';
 import { StreamLink, type LivenessOptions } from './stream-link.js';
 
@@ -16,6 +16,17 @@ export interface StreamStatus {
   readonly lastFrameAt?: number;
   /** New connections opened after the first one. */
   readonly reconnects: number;
+  /** Why the latest connection attempt failed; cleared once a connection is open. */
+  readonly lastFailure?: StreamFailure;
+  /** Epoch ms since when no connection has been open (while connecting). */
+  readonly disconnectedSince?: number;
+}
+
+export interface StreamFailure {
+  readonly kind: GatewayFailureKind;
+  /** Never holds a secret or a ticket (the ticket is redacted, the secret never in it). */
+  readonly message: string;
+  readonly at: number;
 }
 
 /** Receives a CALLBACK frame; `ack` answers it on the connection it came from. */
@@ -59,6 +70,8 @@ export class StreamClient extends DWClient {
   private opened = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastFrameAt: number | undefined;
+  private lastFailure: StreamFailure | undefined;
+  private disconnectedSince: number | undefined;
   /** The connection the frame being dispatched arrived on (set only during dispatch). */
   private receiving: StreamLink | undefined;
 
@@ -82,6 +95,7 @@ export class StreamClient extends DWClient {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
+    this.disconnectedSince = Date.now();
     await this.connect();
   }
 
@@ -98,7 +112,13 @@ export class StreamClient extends DWClient {
 
   status(): StreamStatus {
     const state: StreamState = this.stopped ? 'stopped' : this.link ? 'connected' : 'connecting';
-    return { state, lastFrameAt: this.lastFrameAt, reconnects: Math.max(0, this.opened - 1) };
+    return {
+      state,
+      lastFrameAt: this.lastFrameAt,
+      reconnects: Math.max(0, this.opened - 1),
+      lastFailure: this.lastFailure,
+      disconnectedSince: state === 'connecting' ? this.disconnectedSince : undefined,
+    };
   }
 
   override printDebug(): void {
@@ -114,23 +134,17 @@ export class StreamClient extends DWClient {
   override async getEndpoint(): Promise<this> {
     const { apiBase, clientId, clientSecret, timeoutMs, redactor } = this.opts;
     this.opts.metrics?.dingtalkApiCalls.inc({ api: 'stream_gateway' });
-    const res = await axios.post(
-      `${apiBase}/v1.0/gateway/connections/open`,
-      { clientId, clientSecret, subscriptions: this.config.subscriptions, ua: UA },
-      {
-        timeout: timeoutMs,
-        validateStatus: () => true,
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      },
-    );
-    const body = (res.data ?? {}) as { endpoint?: unknown; ticket?: unknown; code?: unknown };
-    if (res.status !== 200 || typeof body.endpoint !== 'string' || typeof body.ticket !== 'string') {
-      const hint = res.status === 401 || body.code === 'authFailed' ? ' (check DING_APP_KEY / DING_APP_SECRET)' : '';
-      throw new Error(`gateway refused the connection: HTTP ${res.status} ${String(body.code ?? '')}${hint}`);
-    }
-    redactor.add(body.ticket); // the ticket is a credential for 90 s
-    const sep = body.endpoint.includes('?') ? '&' : '?';
-    this.nextUrl = `${body.endpoint}${sep}ticket=${encodeURIComponent(body.ticket)}`;
+    const { endpoint, ticket } = await requestGatewayTicket({
+      apiBase,
+      clientId,
+      clientSecret,
+      timeoutMs,
+      subscriptions: this.config.subscriptions,
+      ua: UA,
+    });
+    redactor.add(ticket); // the ticket is a credential for 90 s
+    const sep = endpoint.includes('?') ? '&' : '?';
+    this.nextUrl = `${endpoint}${sep}ticket=${encodeURIComponent(ticket)}`;
     return this;
   }
 
@@ -165,6 +179,9 @@ export class StreamClient extends DWClient {
       await this._connect();
     } catch (err) {
       failed = true;
+      // A socket that fails its handshake after a ticket was issued: DingTalk is not reachable.
+      const kind = err instanceof GatewayError ? err.kind : 'unavailable';
+      this.lastFailure = { kind, message: this.opts.redactor.redact(String(err)), at: Date.now() };
       this.opts.logger.warn('stream connection attempt failed', { attempt: this.attempts + 1, err: String(err) });
     } finally {
       this.connecting = false;
@@ -247,6 +264,8 @@ export class StreamClient extends DWClient {
     const previous = this.link;
     this.link = link;
     this.connected = true;
+    this.lastFailure = undefined;
+    this.disconnectedSince = undefined;
     this.opened++;
     if (this.opened > 1) this.opts.metrics?.streamReconnects.inc();
     this.opts.logger.info('stream connected', { connection: this.opened, replacing: previous !== undefined });
@@ -260,6 +279,7 @@ export class StreamClient extends DWClient {
     if (link !== this.link) return; // an old connection we already replaced
     this.link = undefined;
     this.connected = false;
+    this.disconnectedSince = Date.now();
     this.opts.logger.warn('stream connection lost', { reason });
     void link.close(reason);
     this.scheduleReconnect();

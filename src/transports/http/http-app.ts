@@ -5,18 +5,22 @@ import rateLimit from '@fastify/rate-limit';
 import type { Config } from '../../config/config.js';
 import type { ConversationService } from '../../engine/types.js';
 import { AppError, ERRORS, type ErrorName, toAppError } from '../../errors.js';
+import type { HealthChecks } from '../../health/readiness-monitor.js';
 import type { Logger } from '../../logger.js';
 import type { BridgeMetrics, QuestionMeter } from '../../metrics/bridge-metrics.js';
 import { createApiKeyCheck } from './api-key-auth.js';
 import { registerAskRoute } from './ask-route.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { parseJsonBody } from './json-body.js';
+import { registerWebChat } from './web-chat/web-chat-route.js';
 
 /** What `/healthz` reports besides the HTTP side itself. */
 export interface HealthSource {
   storageReachable(): Promise<boolean>;
   /** Stream bot state, or undefined when there is no bot in this process. */
   stream?(): Record<string, unknown>;
+  /** The background dependency checks (storage, dingtalk, stream, backend) as they stand. */
+  checks?(): HealthChecks;
 }
 
 export interface HttpAppDeps {
@@ -71,14 +75,21 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
 
   app.get('/healthz', async (_req, reply) => {
     const storage = await deps.health.storageReachable().catch(() => false);
+    const checks: HealthChecks = { storage: { status: 'ok' }, ...deps.health.checks?.() };
+    if (!storage) checks.storage = { status: 'failing', reason: 'the session store does not answer (check SESSION_STORAGE)' };
+    // Every dependency listed is required: any failing one means questions would fail.
+    const healthy = Object.values(checks).every((c) => c.status === 'ok');
     const body = {
-      status: storage ? 'ok' : 'degraded',
+      status: healthy ? 'ok' : 'degraded',
       storage: storage ? 'ok' : 'unreachable',
       stream: deps.health.stream?.() ?? { state: 'disabled', leader: false },
       uptimeSeconds: Math.round(process.uptime()),
+      checks,
     };
-    return reply.code(storage ? 200 : 503).send(body);
+    return reply.code(healthy ? 200 : 503).send(body);
   });
+
+  if (config.webChat.enabled) registerWebChat(app, { corsOrigins: config.http.corsOrigins, logger });
 
   registerAskRoute(app, {
     engine: deps.engine,
@@ -126,8 +137,8 @@ export function sendCatalogued(reply: FastifyReply, name: ErrorName): FastifyRep
 }
 
 function logRequest(logger: Logger, req: FastifyRequest, reply: FastifyReply): void {
-  // Probes and scrapes come every few seconds; a refused scrape is still worth a line.
-  if (req.url === '/healthz' || (req.url === '/metrics' && reply.statusCode === 200)) return;
+  // Probes, page assets and scrapes come often; a refused scrape is still worth a line.
+  if (req.url === '/healthz' || req.url.startsWith('/web-chat/') || (req.url === '/metrics' && reply.statusCode === 200)) return;
   logger.info('http request', {
     method: req.method,
     url: req.url.split('?')[0],

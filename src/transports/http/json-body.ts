@@ -27,7 +27,9 @@ export function parseJsonBody(
   try {
     done(null, JSON.parse(text, rejectProtoKeys));
   } catch (err) {
-    done(err instanceof AppError ? err : new AppError('INVALID_JSON', String(err)));
+    // V8's message quotes the body, which may be a student's question: keep only the position.
+    const position = /position (\d+)/.exec(String(err))?.[1];
+    done(err instanceof AppError ? err : new AppError('INVALID_JSON', `body is not valid JSON${position ? ` (at position ${position})` : ''}`));
   }
 }
 
