@@ -48,6 +48,8 @@ describe('two instances on one Redis', () => {
     expect(c.gateway.connections).toBe(1);
     expect((await health(leader)).stream).toMatchObject({ state: 'connected', leader: true });
     expect((await health(standby)).stream).toMatchObject({ state: 'standby', leader: false });
+    // Standing by is healthy: nginx keeps sending it HTTP questions.
+    expect((await health(standby)).checks.stream).toEqual({ status: 'ok' });
     const connected = async (i: Instance) => sampleValue(await (await fetch(`${i.app.url}/metrics`)).text(), 'bridge_stream_connected');
     expect([await connected(leader), await connected(standby)]).toEqual([1, 0]);
   });
