@@ -3,7 +3,7 @@ import { AskClient } from './lib/ask-client.js';
 import { type BenchFake, startBenchFake } from './lib/fake.js';
 import { type BenchInstances, spreadBurst, type SpreadBurst, spreadThroughput, type SpreadThroughput, startInstances, streamHolder } from './lib/instances.js';
 import { row, type Row } from './lib/report.js';
-import type { ScenarioResult } from './lib/scenario.js';
+import { type ScenarioResult, startUpChecksDone } from './lib/scenario.js';
 import { type BenchService, benchEnv, startService } from './lib/service.js';
 import { ms, round, summarize, type Summary, until } from './lib/stats.js';
 import { chatOverheads, httpOverheads, OVERHEAD_DEFAULTS } from './overhead.js';
@@ -79,6 +79,7 @@ async function overheadRedisVsSqlite(redisUrl: string, rounds: number): Promise<
   const measure = async (env: Record<string, string>): Promise<StoreOverhead> => {
     const fake = await startBenchFake(OVERHEAD_DEFAULTS.runMs);
     const svc = await startService(benchEnv(fake, env));
+    await startUpChecksDone(svc.url);
     const client = new AskClient(svc.url, OVERHEAD_DEFAULTS.parallel * 2);
     try {
       const http = await httpOverheads(client, OVERHEAD_DEFAULTS);
@@ -140,6 +141,7 @@ async function throughputOneTwo(redisUrl: string, o: ScaleOptions): Promise<Thro
 
 async function sqliteInstance(fake: BenchFake): Promise<Pick<BenchInstances, 'services' | 'stop'>> {
   const svc = await startService(benchEnv(fake));
+  await startUpChecksDone(svc.url);
   return { services: [svc], stop: () => svc.stop() };
 }
 

@@ -55,7 +55,7 @@ export async function withService<T>(
  * the backend's check): wait until /healthz reports them all, so no phase counts their calls.
  * Bounded; a setup that never turns healthy is measured anyway.
  */
-async function startUpChecksDone(url: string, timeoutMs = 15_000): Promise<void> {
+export async function startUpChecksDone(url: string, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const res = await fetch(`${url}/healthz`).catch(() => undefined);
