@@ -5,7 +5,7 @@ import { type BenchInstances, spreadBurst, type SpreadBurst, spreadThroughput, t
 import { row, type Row } from './lib/report.js';
 import { type ScenarioResult, startUpChecksDone } from './lib/scenario.js';
 import { type BenchService, benchEnv, startService } from './lib/service.js';
-import { ms, round, summarize, type Summary, until } from './lib/stats.js';
+import { ms, round, sleep, summarize, type Summary, until } from './lib/stats.js';
 import { chatOverheads, httpOverheads, OVERHEAD_DEFAULTS } from './overhead.js';
 
 export interface ScaleOptions {
@@ -34,7 +34,7 @@ export const SCALE_DEFAULTS: ScaleOptions = {
   kills: 5,
   gracefulStops: 3,
   leaseSeconds: 10,
-  overheadRounds: 3,
+  overheadRounds: 5,
   throughputRounds: 2,
 };
 const BURST_LIMIT_MS = 6_000;
@@ -222,6 +222,9 @@ async function handover(fake: BenchFake, instances: BenchInstances, kill: boolea
   await until(() => gw.socketCount === 1, 20_000, 'one Stream connection');
   const holder = await streamHolder(instances.services);
   if (!holder) throw new Error('no instance says it holds the Stream');
+  // A kill lands anywhere in the holder's renewal cycle (every third of the lease), not always
+  // right after the takeover the previous sample caused.
+  await sleep(Math.random() * ((leaseSeconds * 1_000) / 3));
   const before = gw.connections;
   const stopped = performance.now();
   const gone = kill ? killNow(holder) : holder.stop();
