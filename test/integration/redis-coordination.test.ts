@@ -99,6 +99,26 @@ describe('conversation locks', () => {
     expect(results.some((r) => r.status === 'rejected')).toBe(true);
   });
 
+  it('read the session in the same round trip that takes the lock, and still see another instance’s last write', async () => {
+    const prefix = uniquePrefix();
+    const [a, b] = [await open(prefix), await open(prefix)];
+    const upstream = new ScriptedBackend();
+    const [one, two] = [new ConversationEngine(engineOptions(a, upstream)), new ConversationEngine(engineOptions(b, upstream))];
+    await one.ask({ key, text: 'first' });
+    // Every command the clients send (not those a Lua script runs), as Redis sees them.
+    const monitor = await raw().monitor();
+    const sent: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args.some((x) => x.includes(prefix))) sent.push(String(args[0]).toLowerCase());
+    });
+    toClose.push({ close: async () => void monitor.disconnect() });
+    expect((await two.ask({ key, text: 'second, elsewhere' })).answer).toBe('answer 2: second, elsewhere');
+    expect((await one.ask({ key, text: 'third, back here' })).answer).toBe('answer 3: third, back here');
+    await waitFor(() => sent.filter((c) => c === 'set').length >= 2, 2_000, 'the two saves seen');
+    expect(sent.filter((c) => c === 'get')).toEqual([]); // the session came with each lock
+    expect(upstream.threads.size).toBe(1);
+  });
+
   it('turn a wait past the question’s deadline into a timeout (HTTP 504), not a busy refusal', async () => {
     const prefix = uniquePrefix();
     const [a, b] = [await open(prefix), await open(prefix)];

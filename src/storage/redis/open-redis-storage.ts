@@ -9,6 +9,7 @@ import { RedisLeases } from './redis-leases.js';
 import { RedisMessageLedger } from './redis-message-ledger.js';
 import { RedisOpenCardStore } from './redis-open-card-store.js';
 import { RedisSessionStore } from './redis-session-store.js';
+import { SessionPrefetch } from './session-prefetch.js';
 
 export interface RedisStorageOptions {
   readonly url: string;
@@ -40,11 +41,12 @@ export async function openRedisStorage(options: RedisStorageOptions): Promise<St
     throw toStorageError(`cannot open session storage ${redactRedisUrl(options.url)}`, err);
   }
   const leases = new RedisLeases(connection);
-  const locks = new RedisConversationLocks(connection, leases, leaseMs, logger);
+  const prefetch = new SessionPrefetch();
+  const locks = new RedisConversationLocks(connection, leases, leaseMs, logger, prefetch);
   const ledger = new RedisMessageLedger({ connection, instanceId, ttlMs: options.ledgerTtlMs });
   logger.info('session storage: redis', { url: redactRedisUrl(options.url), keyPrefix: options.keyPrefix, instanceId });
   return {
-    sessions: new RedisSessionStore(connection, logger),
+    sessions: new RedisSessionStore(connection, logger, prefetch),
     ledger,
     cards: new RedisOpenCardStore(connection, instanceId),
     pseudonymKey,

@@ -1,6 +1,12 @@
 import type { Logger } from '../../logger.js';
 import { readSessionRecord, type SessionRecord, type SessionStore } from '../session-store.js';
 import type { RedisConnection } from './redis-connection.js';
+import type { SessionPrefetch } from './session-prefetch.js';
+
+/** The Redis key of a conversation's session. */
+export function sessionKeyOf(connection: RedisConnection, conversationKey: string): string {
+  return connection.key('session', conversationKey);
+}
 
 /**
  * Sessions as JSON strings under `session:<key>`, expiring with Redis's own TTL. No local cache:
@@ -11,10 +17,13 @@ export class RedisSessionStore implements SessionStore {
   constructor(
     private readonly connection: RedisConnection,
     private readonly logger: Logger,
+    /** The value read with the conversation's lock, used once instead of a second read. */
+    private readonly prefetch?: SessionPrefetch,
   ) {}
 
   async get(key: string): Promise<SessionRecord | undefined> {
-    const text = await this.connection.run('session read failed', (r) => r.get(this.keyOf(key)));
+    const prefetched = this.prefetch?.take(key);
+    const text = prefetched !== undefined ? prefetched : await this.connection.run('session read failed', (r) => r.get(this.keyOf(key)));
     if (text === null) return undefined;
     const record = readSessionRecord(parse(text));
     if (record) return record;
@@ -24,16 +33,18 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async set(key: string, record: SessionRecord, ttlMs: number): Promise<void> {
+    this.prefetch?.drop(key);
     const text = JSON.stringify(record);
     await this.connection.run('session write failed', (r) => r.set(this.keyOf(key), text, 'PX', Math.max(1, Math.round(ttlMs))));
   }
 
   async delete(key: string): Promise<void> {
+    this.prefetch?.drop(key);
     await this.connection.run('session delete failed', (r) => r.del(this.keyOf(key)));
   }
 
   private keyOf(key: string): string {
-    return this.connection.key('session', key);
+    return sessionKeyOf(this.connection, key);
   }
 }
 
