@@ -20,9 +20,10 @@ const MAX_POLL_MS = 100;
 /**
  * A lease per conversation key in Redis (`lock:<key>`), so two processes never run one
  * conversation's turns at once. All commands go through one connection, in order. Taking the
- * lock also reads the session (one round trip for both). A waiting turn polls (5 ms doubling to
- * 100 ms) until the holder releases or the deadline passes; held leases are renewed together every third of the
- * lease, so a long answer keeps its lock and a killed holder frees it within one lease.
+ * lock also reads the session (one round trip for both). A waiting turn polls (5 ms doubling
+ * to 100 ms) until the holder releases or the deadline passes; held leases are renewed together
+ * every third of the lease, so a long answer keeps its lock and a killed holder frees it within
+ * one lease.
  */
 export class RedisConversationLocks implements ConversationLocks {
   /** Held locks: token → key. */
@@ -63,7 +64,9 @@ export class RedisConversationLocks implements ConversationLocks {
 
   private async take(conversationKey: string, key: string, token: string): Promise<boolean> {
     const sessionKey = sessionKeyOf(this.connection, conversationKey);
-    const reply = (await this.connection.run(`taking lock ${key}`, () => this.takeAndRead([key, sessionKey], [token, this.ttlMs]))) as [number, string | null];
+    const reply = (await this.connection.run(`taking lock ${key}`, () =>
+      this.takeAndRead([key, sessionKey], [token, this.ttlMs]),
+    )) as [number, (string | null)?];
     if (reply[0] !== 1) return false;
     this.prefetch.put(conversationKey, reply[1] ?? null);
     return true;
