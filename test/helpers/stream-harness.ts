@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import type { ConversationEngine } from '../../src/engine/conversation-engine.js';
 import type { StreamTransport, StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
 import type { Storage } from '../../src/storage/open-storage.js';
+import { FakeCardApi } from '../fakes/fake-card-api.js';
 import { FakeHttpServer } from '../fakes/fake-http-server.js';
 import { FakeRobotApi } from '../fakes/fake-robot-api.js';
 import { FakeStreamGateway } from '../fakes/fake-stream-gateway.js';
@@ -25,6 +26,7 @@ export interface StreamHarness {
   readonly server: FakeHttpServer;
   readonly gateway: FakeStreamGateway;
   readonly robot: FakeRobotApi;
+  readonly cards: FakeCardApi;
   readonly tokens: FakeTokenApi;
   readonly backend: ScriptedBackend;
   readonly logs: CapturedLogs;
@@ -51,6 +53,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
   const tokens = new FakeTokenApi(server);
   const gateway = new FakeStreamGateway(server, { appKey: tokens.appKey, appSecret: tokens.appSecret });
   const robot = new FakeRobotApi(server, { robotCode: tokens.appKey, checkAuth: (r) => tokens.checkAuth(r) });
+  const cards = new FakeCardApi(server, { robotCode: tokens.appKey, checkAuth: (r) => tokens.checkAuth(r) });
   await server.listen();
   const dir = mkdtempSync(path.join(tmpdir(), 'stream-'));
   const config = loadConfig({
@@ -87,6 +90,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     server,
     gateway,
     robot,
+    cards,
     tokens,
     backend: scripted,
     logs,
