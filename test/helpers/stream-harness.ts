@@ -20,6 +20,8 @@ export interface HarnessOptions {
   readonly tuning?: StreamTuning;
   /** Replaces the scripted DingTalk assistant (e.g. a real backend against its wire fake). */
   readonly backend?: (parts: { config: Config; logs: CapturedLogs }) => AssistantBackend;
+  /** Runs before the first boot, with the fakes listening (e.g. to seed the SQLite file). */
+  readonly beforeBoot?: (parts: { config: Config; cards: FakeCardApi; robot: FakeRobotApi }) => Promise<void>;
 }
 
 export interface StreamHarness {
@@ -72,6 +74,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
   const scripted = new ScriptedBackend();
+  await options.beforeBoot?.({ config, cards, robot });
 
   const boot = async () => {
     const backend = options.backend?.({ config, logs }) ?? scripted.backend(logs.logger);
