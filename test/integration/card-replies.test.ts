@@ -1,13 +1,22 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
 import { CHAT_TEXTS } from '../../src/chat/chat-texts.js';
+import { loadConfig } from '../../src/config/config.js';
 import { AssistantError } from '../../src/errors.js';
 import { FAKE_CARD_TEMPLATE_ID, type FakeCard } from '../fakes/fake-card-api.js';
+import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
+import { captureLogger } from '../helpers/capture-logs.js';
 import { startStreamHarness, waitFor, type StreamHarness } from '../helpers/stream-harness.js';
 import { chunksOf, StreamingBackend, type StreamScript } from '../helpers/streaming-backend.js';
 
 const open: StreamHarness[] = [];
+const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 const CARD_ENV = { DINGTALK_REPLY_MODE: 'card', DINGTALK_CARD_TEMPLATE_ID: FAKE_CARD_TEMPLATE_ID, CARD_UPDATE_INTERVAL_MS: '500' };
@@ -189,5 +198,55 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     const shown = [final.content.replace(CHAT_TEXTS.cardContinued, ''), ...messages.map((m) => m.replace(/\n\n\(\d+\/\d+\)$/, ''))].join('');
     expect(shown.replace(/\s+/g, '')).toBe(long.replace(/\s+/g, ''));
     for (const m of messages) expect((m.match(/```/g) ?? []).length % 2).toBe(0);
+  });
+});
+
+describe('AI cards with the DingTalk assistant backend (its streamed run is what the card shows)', () => {
+  it('a DM and a group question each fill one card as the run streams, ending with exactly the answer', async () => {
+    const fake = await startFakeDingTalk({ assistant: { runDurationMs: 2_500, deltaCount: 10, answer: (q) => answerOf(q) } });
+    cleanups.push(() => fake.close());
+    const config = loadConfig({
+      ASSISTANT_BACKEND: 'dingtalk-assistant',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DING_APP_KEY: fake.tokens.appKey,
+      DING_APP_SECRET: fake.tokens.appSecret,
+      AI_ASSISTANT_ID: fake.assistant.assistantId,
+      DINGTALK_API_BASE: fake.baseUrl,
+      SESSION_STORAGE: `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'card-e2e-')), 'bot.sqlite')}`,
+      ...CARD_ENV,
+    });
+    const { logger, redactor } = captureLogger();
+    const app = await buildApp(config, { logger, redactor });
+    cleanups.push(() => app.stop());
+    await app.start();
+    await waitFor(() => app.stream.status().state === 'connected');
+    fake.gateway.push(fake.robot.robotMessage({ conversationId: 'cidDm', staffId: 'stuD', text: '私聊' }));
+    fake.gateway.push(fake.robot.robotMessage({ conversationId: 'cidG', group: true, staffId: 'stuG', text: '群聊' }));
+    await waitFor(() => [...fake.cards.cardsIn('stuD'), ...fake.cards.cardsIn('cidG')].filter(finished).length === 2, 15_000, 'both cards');
+    for (const [space, q] of [['stuD', '私聊'], ['cidG', '群聊']] as const) {
+      const cards = fake.cards.cardsIn(space);
+      expect(cards).toHaveLength(1);
+      const updates = streamed(cards[0]!);
+      expect(updates.length).toBeGreaterThanOrEqual(3);
+      for (const u of updates.slice(0, -1)) expect(answerOf(q).startsWith(u.content)).toBe(true);
+      expect(updates.at(-1)).toMatchObject({ isFinalize: true, content: answerOf(q) });
+    }
+    expect(fake.robot.replies).toEqual([]);
+    expect(fake.cards.unexpectedRejections()).toEqual([]);
+  });
+});
+
+describe('markdown mode (the default): unchanged apart from DingTalk-safe formatting', () => {
+  it('sends one markdown message with the table as list lines and the code block intact, and logs its call count', async () => {
+    const answer = '结果如下：\n\n| 量 | 单位 |\n|---|---|\n| 力 | N |\n\n```js\nconst f = m * a; // <b>not html</b>\n```';
+    const backend = new StreamingBackend(() => ({ chunks: [answer], chunkMs: 10 }));
+    const h = await startStreamHarness({ backend: () => backend });
+    open.push(h);
+    ask(h, 'md', { staffId: 'stu-md' });
+    await waitFor(() => h.robot.replies.length === 1, 10_000, 'the answer');
+    expect(h.robot.replies[0]!.text).toBe('结果如下：\n\n- **力** · 单位：N\n\n```js\nconst f = m * a; // <b>not html</b>\n```');
+    expect(h.cards.calls).toEqual({ create: 0, stream: 0, instances: 0 });
+    expect(logged(h, 'reply delivered').at(-1)).toMatchObject({ parts: 1, dingtalkCalls: { send: 1 } });
   });
 });
