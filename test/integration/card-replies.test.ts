@@ -112,6 +112,16 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     expect(h.cards.unexpectedRejections()).toEqual([]);
   }, 40_000);
 
+  it('never sends an empty content: blank text so far is not shown, the placeholder is not empty', async () => {
+    const { h } = await cardBot({ script: () => ({ chunks: ['', '  ', '\n\n', '终于有字了', '，完整回答。'], chunkMs: 550 }) });
+    ask(h, 'blank', { staffId: 'stu-blank' });
+    await waitFor(() => h.cards.cardsIn('stu-blank').some(finished), 10_000, 'the card to finish');
+    const card = h.cards.cardsIn('stu-blank')[0]!;
+    expect(card.params.content).toBe('\n\n  终于有字了，完整回答。'.trim());
+    for (const u of streamed(card)) expect(u.content.trim()).not.toBe('');
+    expect(h.cards.unexpectedRejections()).toEqual([]); // no param.stream.contentEmpty
+  });
+
   it('a failure mid-stream finalizes the card with the friendly failure sentence, in its failure state', async () => {
     const { h } = await cardBot({
       script: () => ({ chunks: ['部分答案，', '写到一半'], chunkMs: 300, fail: new AssistantError('unavailable', 'model down') }),

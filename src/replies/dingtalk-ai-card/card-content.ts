@@ -13,13 +13,13 @@ export interface CardContent {
 
 /**
  * Splits an answer (or the answer so far) between the card and what follows it, never inside a
- * code block. Trailing blank lines are left off so a streamed card does not flicker.
+ * code block. Blank lines around it are left off (a streamed card does not flicker).
  */
 export function cardContentOf(text: string, continuedNote: string, final: boolean): CardContent {
   const normalised = toCardMarkdown(text);
-  if (normalised.length <= CARD_MAX_CHARS) return { shown: normalised.trimEnd(), rest: '' };
+  if (normalised.length <= CARD_MAX_CHARS) return { shown: normalised.trim(), rest: '' };
   const splitter = new MessageSplitter(normalised);
-  const first = (splitter.next({ maxChars: CARD_MAX_CHARS - continuedNote.length - 2 }) ?? '').trimEnd();
+  const first = (splitter.next({ maxChars: CARD_MAX_CHARS - continuedNote.length - 2 }) ?? '').trim();
   const rest = splitter.rest();
   if (rest.trim() === '') return { shown: first, rest: '' };
   return { shown: final ? `${first}\n\n${continuedNote}` : first, rest };
