@@ -86,7 +86,7 @@ describe('cards a crash left open', () => {
     expect(h.cards.cards.size).toBe(4); // no new card for C or E
     expect(backend.asked).toEqual(['question C']); // E's answer was recorded: not asked again
     expect(h.robot.replies).toEqual([]);
-    expect(await h.storage.ledger.pending()).toEqual([]);
+    await waitFor(async () => (await h.storage.ledger.pending()).length === 0, 5_000, 'both pending messages completed');
   });
 });
 
@@ -141,7 +141,7 @@ describe('the card watchdog and shutdown', () => {
     draft!.update('开始回答……');
     await waitFor(() => cards.cardsIn('stuW')[0]?.state === 'failed', 5_000, 'the watchdog to close the card');
     expect(cards.cardsIn('stuW')[0]!.updates.at(-1)).toMatchObject({ isFinalize: true, isError: true, content: CHAT_TEXTS.timeout });
-    expect(await storage.cards.list()).toEqual([]);
+    await waitFor(async () => (await storage.cards.list()).length === 0, 2_000, 'the record cleared');
     draft!.update('late text'); // ignored once closed
     await draft!.finish('a very late answer'); // the close already happened: nothing more is sent
     expect(cards.cardsIn('stuW')[0]!.updates.filter((u) => u.afterClose)).toEqual([]);

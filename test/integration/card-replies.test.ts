@@ -257,6 +257,7 @@ describe('markdown mode (the default): unchanged apart from DingTalk-safe format
     await waitFor(() => h.robot.replies.length === 1, 10_000, 'the answer');
     expect(h.robot.replies[0]!.text).toBe('结果如下：\n\n- **力** · 单位：N\n\n```js\nconst f = m * a; // <b>not html</b>\n```');
     expect(h.cards.calls).toEqual({ create: 0, stream: 0, instances: 0 });
+    await waitFor(() => logged(h, 'reply delivered').length === 1, 2_000, 'the log line');
     expect(logged(h, 'reply delivered').at(-1)).toMatchObject({ parts: 1, dingtalkCalls: { send: 1 } });
   });
 });
