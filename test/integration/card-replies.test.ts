@@ -179,6 +179,19 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     expect(await h.storage.cards.list()).toEqual([]);
   });
 
+  it('a create that times out: markdown answer now, and the card, created late after all, is pointed at it', async () => {
+    const { h } = await cardBot({ env: { DINGTALK_TIMEOUT_SECONDS: '1' } });
+    h.server.inject({ method: 'POST', path: '/v1.0/card/instances/createAndDeliver', delayMs: 1_500, times: 1 });
+    ask(h, 'slow-create', { staffId: 'stu-slow' });
+    await waitFor(() => h.robot.replies.length === 1, 10_000, 'the markdown answer');
+    expect(h.robot.replies[0]!.text).toBe(answerOf('slow-create'));
+    await waitFor(() => h.cards.cardsIn('stu-slow').some(finished), 10_000, 'the late card closed');
+    expect(streamed(h.cards.cardsIn('stu-slow')[0]!)).toEqual([expect.objectContaining({ isFinalize: true, content: CHAT_TEXTS.cardAnsweredBelow })]);
+    await waitFor(async () => (await h.storage.cards.list()).length === 0, 2_000, 'the record cleared');
+    ask(h, 'next', { staffId: 'stu-next' }); // a timeout does not turn cards off
+    await waitFor(() => h.cards.cardsIn('stu-next').some(finished), 10_000, 'the next card');
+  }, 20_000);
+
   it('403 QpsLimit while streaming: updates are skipped and backed off, the final still arrives', async () => {
     const { h } = await cardBot({ script: (q) => ({ chunks: chunksOf(answerOf(q), 8), chunkMs: 250 }) });
     ask(h, 'busy', { staffId: 'stu-qps' });

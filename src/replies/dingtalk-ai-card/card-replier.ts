@@ -178,9 +178,13 @@ export class CardReplier implements ChatReplier {
     } else {
       this.log.warn('card not created; answering this question in markdown', { msgId: card.messageId, kind: e.kind, code: e.detail.code });
     }
-    // No answer, no timeout: the card may exist after all; point it at the markdown answer.
-    if (e.kind === 'unavailable') return void this.closeLeftover({ ...card, lastText: CHAT_TEXTS.cardAnsweredBelow, target: { ...card.target, final: true } });
-    await this.options.store.remove(card.id).catch(() => undefined);
+    if (e.kind !== 'unavailable') return void (await this.options.store.remove(card.id).catch(() => undefined));
+    // No answer or a timeout: the card may exist after all. Point it at the markdown answer now,
+    // and keep that in the record so a later sweep does the same if DingTalk is still down.
+    const pointer: OpenCard = { ...card, lastText: CHAT_TEXTS.cardAnsweredBelow, target: { ...card.target, final: true } };
+    await this.options.store.put(pointer).catch(() => undefined);
+    // Not at once: a create DingTalk is still working on would land after our close.
+    setTimeout(() => void this.closeLeftover(pointer), this.graceMs).unref();
   }
 
   /** Permission probe: a streaming update of a card that does not exist says 403 or "not exist". */
