@@ -4,7 +4,7 @@ import { selectBackend } from './backends/select-backend.js';
 import type { Config } from './config/config.js';
 import { createDingTalkApi } from './dingtalk/dingtalk-http-client.js';
 import { ChatHandler } from './chat/chat-handler.js';
-import { RobotReplier } from './replies/dingtalk-markdown/robot-replier.js';
+import { selectReplies } from './replies/select-replies.js';
 import { createStreamTransport, type StreamTransport, type StreamTuning } from './transports/dingtalk-stream/stream-transport.js';
 import { ConversationEngine, type EngineOptions } from './engine/conversation-engine.js';
 import { buildHttpApp } from './transports/http/http-app.js';
@@ -66,8 +66,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     metrics,
     ...engineLimits(config),
   });
-  const replier = new RobotReplier({ api, robotCode: config.dingtalk.appKey, timeoutMs: config.dingtalk.timeoutMs, logger });
-  const chat = new ChatHandler({ ...config.chat, engine, ledger: storage.ledger, replier, logger: logger.child({ transport: 'chat' }) });
+  const replies = selectReplies({ config, api, cards: storage.cards, logger });
+  const chat = new ChatHandler({ ...config.chat, engine, ledger: storage.ledger, replier: replies.replier, logger: logger.child({ transport: 'chat' }) });
   const stream = createStreamTransport({ config, sink: chat, logger, redactor, tuning: deps.streamTuning });
   metrics.setProbes({
     streamConnected: () => stream.status().state === 'connected',
@@ -98,7 +98,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     // stays pending in the ledger, and only then does the store close.
     await stream.stop().catch((err) => logger.warn('stream stop failed', { err: String(err) }));
     await Promise.race([
-      Promise.allSettled([http.close(), engine.drain()]),
+      Promise.allSettled([http.close(), engine.drain(), replies.stop()]),
       new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref()),
     ]);
     await storage.close();
@@ -124,6 +124,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         storage.sweep().catch((err) => logger.warn('storage sweep failed', { err: String(err) }));
       }, SWEEP_INTERVAL_MS).unref();
       logger.info('http api listening', { url, assistant: backend.name });
+      await replies.start(storage.ledger);
       // In the background, beside the Stream connection: wrong credentials show within seconds.
       readiness.start();
       await stream.start();

@@ -24,6 +24,10 @@ export const CHAT_TEXTS = {
   unavailable: 'AI 助手暂时不可用，请稍后重试。\nThe assistant is temporarily unavailable; please try again later.',
   refused: '抱歉，这个问题我无法回答，换个问题试试吧。\nSorry, I cannot answer that one; please try a different question.',
   needsForm: '这个应用需要填写表单，机器人里暂时无法显示，请联系老师。\nThis app needs a form, which the bot cannot show; please ask a teacher.',
+  /** Ends an AI card whose answer goes on in the messages below it. */
+  cardContinued: '（内容较长，续见下方消息 · continued below）',
+  /** Closes an AI card whose answer had to be sent as a message instead. */
+  cardAnsweredBelow: '（回答见下方消息 · see the message below）',
 } as const;
 
 /** The question is longer than the assistant accepts. */

@@ -1,9 +1,11 @@
 import type { z } from 'zod';
+import { toReplyConfig, type ReplyConfig } from './card-env.js';
 import { DEFAULT_SYSTEM_PROMPT } from './default-prompts.js';
 import type { RateLimit } from './env-fields.js';
 import { CONDITIONAL_RULES, ENV_SCHEMA } from './env-schema.js';
 
 export type { RateLimit } from './env-fields.js';
+export type { ReplyConfig, ReplyMode } from './card-env.js';
 
 /**
  * All configuration, read from an env object in one place (probot's readEnvOptions). Every
@@ -73,6 +75,8 @@ export interface Config {
     /** WEB_CHAT_ENABLED: the chat page at `GET /`. */
     readonly enabled: boolean;
   };
+  /** How chat answers are shown (DINGTALK_REPLY_MODE, AI-card settings). */
+  readonly replies: ReplyConfig;
 }
 
 /** Start-up failed because of configuration; `problems` lists every issue found. */
@@ -139,6 +143,7 @@ function toConfig(e: Env): Config {
     },
     log: { level: e.LOG_LEVEL, file: e.LOG_FILE || undefined, format: e.LOG_FORMAT, retentionDays: e.LOG_RETENTION_DAYS },
     webChat: { enabled: e.WEB_CHAT_ENABLED },
+    replies: toReplyConfig(e),
   });
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CARD_ENV, CARD_RULES } from './card-env.js';
 import { bool, intIn, jsonObject, list, oneOf, optionalText, optionalUrl, rateLimit, text, url } from './env-fields.js';
 import { FRONTDOOR_ENV } from './frontdoor-env.js';
 
@@ -44,6 +45,7 @@ export const ENV_SCHEMA = z.object({
   LOG_LEVEL: oneOf(['error', 'warn', 'info', 'debug'], 'info'),
   LOG_FILE: optionalText,
   ...FRONTDOOR_ENV,
+  ...CARD_ENV,
 });
 
 type RawEnv = Readonly<Record<string, string | undefined>>;
@@ -95,4 +97,5 @@ export const CONDITIONAL_RULES: readonly ConditionalRule[] = [
       DING_APP_SECRET: 'the Client Secret / AppSecret of the DingTalk app',
     });
   },
+  ...CARD_RULES,
 ];

@@ -8,6 +8,7 @@ import type { ConversationEngine } from '../../src/engine/conversation-engine.js
 import type { StreamTransport, StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
 import type { Storage } from '../../src/storage/open-storage.js';
 import { startFakeDingTalk, type FakeDingTalk } from '../fakes/fake-dingtalk.js';
+import type { FakeCardApi } from '../fakes/fake-card-api.js';
 import type { FakeHttpServer } from '../fakes/fake-http-server.js';
 import type { FakeRobotApi } from '../fakes/fake-robot-api.js';
 import type { FakeStreamGateway } from '../fakes/fake-stream-gateway.js';
@@ -23,12 +24,15 @@ export interface HarnessOptions {
   readonly backend?: (parts: { config: Config; logs: CapturedLogs }) => AssistantBackend;
   /** A real backend, configured as in production, against its wire fake on the same server. */
   readonly model?: BackendFixture;
+  /** Runs before the first boot, with the fakes listening (e.g. to seed the SQLite file). */
+  readonly beforeBoot?: (parts: { config: Config; cards: FakeCardApi; robot: FakeRobotApi }) => Promise<void>;
 }
 
 export interface StreamHarness {
   readonly server: FakeHttpServer;
   readonly gateway: FakeStreamGateway;
   readonly robot: FakeRobotApi;
+  readonly cards: FakeCardApi;
   readonly tokens: FakeTokenApi;
   readonly backend: ScriptedBackend;
   /** The fake model service when `model` was given. */
@@ -57,6 +61,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
   const fake = await startFakeDingTalk();
   const { server, tokens, gateway, robot } = fake;
   const model = options.model?.install(fake);
+  const { cards } = fake;
   const dir = mkdtempSync(path.join(tmpdir(), 'stream-'));
   const config = loadConfig({
     ASSISTANT_BACKEND: 'dingtalk-assistant',
@@ -75,6 +80,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
   const scripted = new ScriptedBackend();
+  await options.beforeBoot?.({ config, cards, robot });
 
   const boot = async () => {
     // A model fixture: the backend the config names, built by the app as in production.
@@ -94,6 +100,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     server,
     gateway,
     robot,
+    cards,
     tokens,
     backend: scripted,
     model,
