@@ -52,10 +52,15 @@ describe.each(BACKEND_FIXTURES)('chat exactly once after a kill -9, backend $nam
         fake.gateway.push(fake.robot.robotMessage({ conversationId: `cidX${c}`, staffId: `stu${c}`, msgId: `x1-${i}`, text }));
         await sleep(40);
         if (i === MESSAGES / 2) {
-          // Some answers are on their way, some acked messages wait in their lanes.
+          // Some answers are on their way, some acked messages wait in their lanes. Replies are
+          // held at the fake first, so none is accepted in the instant before the kill (DingTalk's
+          // send APIs have no idempotency key: such a reply would be sent again, as documented).
           await waitFor(() => repliesPerTag(fake).size >= 2, 10_000, 'the first answers');
+          fake.robot.hold();
+          await sleep(500);
           await processes.at(-1)!.stop('SIGKILL');
           processes.push(await spawnService(env));
+          fake.robot.release();
         }
       }
       await waitFor(() => repliesPerTag(fake).size === MESSAGES, 40_000, 'an answer to every message');
@@ -70,6 +75,7 @@ describe.each(BACKEND_FIXTURES)('chat exactly once after a kill -9, backend $nam
       // The kill really interrupted work: the new process answered what the old one had acked.
       expect(processes[1]!.stdout.join('\n')).toContain('resuming a chat message left unanswered');
     } finally {
+      fake.robot.release();
       await Promise.all(processes.map((p) => p.stop('SIGKILL', 1_000)));
       await fake.close();
     }
