@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { POLICY_ENV, POLICY_RULES } from './policy-env.js';
 import { bool, intIn, jsonObject, list, oneOf, optionalText, optionalUrl, rateLimit, text, url } from './env-fields.js';
 
 const optionalInt = (min: number, max: number) => intIn(min, max, 0).optional().or(z.undefined());
@@ -42,6 +43,7 @@ export const ENV_SCHEMA = z.object({
   MESSAGE_MAX_AGE_MINUTES: intIn(1, 24 * 60, 10),
   LOG_LEVEL: oneOf(['error', 'warn', 'info', 'debug'], 'info'),
   LOG_FILE: optionalText,
+  ...POLICY_ENV,
 });
 
 type RawEnv = Readonly<Record<string, string | undefined>>;
@@ -93,4 +95,5 @@ export const CONDITIONAL_RULES: readonly ConditionalRule[] = [
       DING_APP_SECRET: 'the Client Secret / AppSecret of the DingTalk app',
     });
   },
+  ...POLICY_RULES,
 ];

@@ -31,7 +31,15 @@ export class SqliteConnection {
     });
     db.configure('busyTimeout', options.busyTimeoutMs);
     if (options.onStatement) db.on('trace', options.onStatement);
-    return new SqliteConnection(db, options.busyTimeoutMs);
+    const connection = new SqliteConnection(db, options.busyTimeoutMs);
+    // Students' words are deleted through every connection (completed ledger entries, expired
+    // sessions, purged transcripts): overwrite freed content with zeros so it is not left
+    // readable in the file's free pages. A per-connection setting.
+    await connection.run('cannot enable secure_delete', 'PRAGMA secure_delete=ON').catch(async (err: unknown) => {
+      await connection.close().catch(() => undefined);
+      throw err;
+    });
+    return connection;
   }
 
   all<Row>(what: string, sql: string, params: Params = []): Promise<Row[]> {

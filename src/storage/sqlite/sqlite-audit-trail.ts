@@ -1,0 +1,94 @@
+import type { AuditRecord, AuditTrail } from '../audit-trail.js';
+import type { SqliteConnection } from './sqlite-connection.js';
+import { rowsBetween } from './sqlite-pages.js';
+
+export const AUDIT_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS audit_trail (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    transport TEXT NOT NULL,
+    user TEXT NOT NULL,
+    role TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    group_id TEXT,
+    group_name TEXT,
+    backend TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    latency_ms INTEGER NOT NULL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS audit_trail_at ON audit_trail (at);`;
+
+const COLUMNS =
+  'id, at, transport, user, role, conversation, group_id, group_name, backend, outcome, latency_ms, prompt_tokens, completion_tokens';
+
+interface AuditRow {
+  r: number;
+  id: string;
+  at: number;
+  transport: AuditRecord['transport'];
+  user: string;
+  role: AuditRecord['role'];
+  conversation: AuditRecord['conversation'];
+  group_id: string | null;
+  group_name: string | null;
+  backend: string;
+  outcome: string;
+  latency_ms: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+}
+
+/** The audit trail as one indexed table (metadata only; no question or answer text). */
+export class SqliteAuditTrail implements AuditTrail {
+  constructor(private readonly db: SqliteConnection) {}
+
+  async append(r: AuditRecord): Promise<void> {
+    await this.db.run(
+      'writing the audit trail failed',
+      `INSERT INTO audit_trail (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      [
+        r.id,
+        r.at,
+        r.transport,
+        r.user,
+        r.role,
+        r.conversation,
+        r.groupId ?? null,
+        r.groupName ?? null,
+        r.backend,
+        r.outcome,
+        Math.round(r.latencyMs),
+        r.promptTokens ?? null,
+        r.completionTokens ?? null,
+      ],
+    );
+  }
+
+  async *between(from: number, to: number): AsyncIterable<AuditRecord> {
+    for await (const row of rowsBetween<AuditRow>(this.db, 'audit_trail', COLUMNS, from, to)) yield toRecord(row);
+  }
+
+  deleteBefore(before: number): Promise<number> {
+    return this.db.run('purging the audit trail failed', 'DELETE FROM audit_trail WHERE at < ?', [before]);
+  }
+}
+
+function toRecord(row: AuditRow): AuditRecord {
+  return {
+    id: row.id,
+    at: row.at,
+    transport: row.transport,
+    user: row.user,
+    role: row.role,
+    conversation: row.conversation,
+    ...(row.group_id !== null && { groupId: row.group_id }),
+    ...(row.group_name !== null && { groupName: row.group_name }),
+    backend: row.backend,
+    outcome: row.outcome,
+    latencyMs: row.latency_ms,
+    ...(row.prompt_tokens !== null && { promptTokens: row.prompt_tokens }),
+    ...(row.completion_tokens !== null && { completionTokens: row.completion_tokens }),
+  };
+}
