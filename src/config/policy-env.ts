@@ -33,7 +33,7 @@ export const POLICY_ENV = {
       return z.NEVER;
     }),
   AI_LABEL: optionalText.refine(
-    (v) => v === undefined || /人工智能|AI\s*生成|AI[\s-]*generated/i.test(v),
+    (v) => !v || /人工智能|AI\s*生成|AI[\s-]*generated/i.test(v),
     'must still say the answer is AI-generated (contain 人工智能, AI生成 or AI-generated): it can be reworded, not removed',
   ),
   CRISIS_WORDS_FILE: optionalText,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   CHAT_TEXTS,
   examStartedText,
@@ -79,7 +80,7 @@ export class TeacherCommands {
       return ended ? CHAT_TEXTS.examEnded : CHAT_TEXTS.examNotRunning;
     }
     const endsAt = now + command.minutes * 60_000;
-    await stores.exams.start({ groupId, id: `${groupId}@${now}`, startedAt: now, endsAt });
+    await stores.exams.start({ groupId, id: randomUUID(), startedAt: now, endsAt });
     logger.info('exam mode started by a teacher', { groupId, minutes: command.minutes });
     return examStartedText(clock.at(endsAt).clock);
   }

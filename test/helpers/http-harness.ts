@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AssistantBackend } from '../../src/backends/assistant-backend.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { readConfigFileFromDisk } from '../../src/config/policy-env.js';
 import { engineLimits } from '../../src/app.js';
 import { ConversationEngine } from '../../src/engine/conversation-engine.js';
 import { QuestionPolicy } from '../../src/policy/question-policy.js';
@@ -40,7 +41,7 @@ export async function startHttpHarness(
   backend: AssistantBackend | ScriptedBackend = new ScriptedBackend(),
 ): Promise<HttpHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'http-'));
-  const config = loadConfig({ SESSION_STORAGE: `sqlite://${path.join(dir, 's.sqlite')}`, ...TEST_ENV, ...env });
+  const config = loadConfig({ SESSION_STORAGE: `sqlite://${path.join(dir, 's.sqlite')}`, ...TEST_ENV, ...env }, { readFile: readConfigFileFromDisk });
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
   for (const k of config.http.apiKeys) logs.redactor.add(k);

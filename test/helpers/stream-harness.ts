@@ -4,6 +4,7 @@ import path from 'node:path';
 import { buildApp, type App } from '../../src/app.js';
 import type { AssistantBackend } from '../../src/backends/assistant-backend.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { readConfigFileFromDisk } from '../../src/config/policy-env.js';
 import type { ConversationEngine } from '../../src/engine/conversation-engine.js';
 import type { StreamTransport, StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
 import type { Storage } from '../../src/storage/open-storage.js';
@@ -19,6 +20,8 @@ export interface HarnessOptions {
   readonly tuning?: StreamTuning;
   /** Replaces the scripted DingTalk assistant (e.g. a real backend against its wire fake). */
   readonly backend?: (parts: { config: Config; logs: CapturedLogs }) => AssistantBackend;
+  /** The school clock of policy (quotas, quiet hours, exams). */
+  readonly clock?: () => number;
 }
 
 export interface StreamHarness {
@@ -65,7 +68,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     HOST: '127.0.0.1',
     PORT: '0',
     ...options.env,
-  });
+  }, { readFile: readConfigFileFromDisk });
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
   const scripted = new ScriptedBackend();
@@ -77,6 +80,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
       redactor: logs.redactor,
       backend,
       streamTuning: { ...FAST_TUNING, ...options.tuning },
+      clock: options.clock,
     });
     await app.start();
     if (config.chat.streamEnabled) await waitFor(() => app.stream.status().state === 'connected');

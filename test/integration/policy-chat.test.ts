@@ -1,0 +1,205 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CHAT_TEXTS,
+  examInProgressText,
+  examStartedText,
+  quietHoursText,
+  quotaGrantedText,
+  quotaReachedText,
+  quotaStatusText,
+} from '../../src/chat/chat-texts.js';
+import { withLabel } from '../helpers/ai-label.js';
+import { startPolicyHarness, waitFor, type PolicyHarness } from '../helpers/policy-chat.js';
+
+const open: PolicyHarness[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((p) => p.h.close()));
+});
+
+async function harness(env: Record<string, string> = {}, start?: number): Promise<PolicyHarness> {
+  const p = await startPolicyHarness(env, start);
+  open.push(p);
+  return p;
+}
+
+const at = (iso: string) => Date.parse(iso);
+/** 10:00 on 2 March 2026 in Shanghai. */
+const MORNING = at('2026-03-02T02:00:00Z');
+
+describe('roles and prompts', () => {
+  it('sends the student prompt for students and the teacher prompt for teachers (listed or admins), with the role', async () => {
+    const p = await harness({ TEACHER_USERS: 'teach1', TEACHERS_FROM_ADMINS: 'true', STUDENT_PROMPT: 'STUDENT PROMPT', TEACHER_PROMPT: 'TEACHER PROMPT' });
+    await p.dm('stu1', 'student question');
+    await p.dm('teach1', 'teacher question');
+    await p.dm('adm1', 'admin question', { isAdmin: true });
+    await p.group('cidG', 'stu2', 'group question');
+    expect(p.backend.asks.map((a) => [a.text, a.systemPrompt, a.role])).toEqual([
+      ['student question', 'STUDENT PROMPT', 'student'],
+      ['teacher question', 'TEACHER PROMPT', 'teacher'],
+      ['admin question', 'TEACHER PROMPT', 'teacher'],
+      ['group question', 'STUDENT PROMPT', 'student'],
+    ]);
+    // The backend sees pseudonyms only: never a staff id.
+    for (const ask of p.backend.asks) {
+      expect(ask.user).toMatch(/^u_[0-9a-f]{32}$/);
+      expect(ask.user).not.toMatch(/stu|teach|adm/);
+    }
+  });
+
+  it('treats an admin as a student unless TEACHERS_FROM_ADMINS=true', async () => {
+    const p = await harness({ STUDENT_PROMPT: 'S', TEACHER_PROMPT: 'T' });
+    await p.dm('adm1', 'q', { isAdmin: true });
+    expect(p.backend.asks[0]).toMatchObject({ systemPrompt: 'S', role: 'student' });
+  });
+});
+
+describe('daily quota', () => {
+  it('stops at exactly N, says so once with the reset time, survives a restart and resets at local midnight', async () => {
+    const p = await harness({ STUDENT_DAILY_QUOTA: '3', TEACHER_USERS: 'teach1' }, MORNING);
+    for (const q of ['q1', 'q2', 'q3']) expect((await p.dm('stu1', q))?.text).toBe(withLabel(`answer ${q.slice(1)}: ${q}`));
+    expect((await p.dm('stu1', 'q4'))?.text).toBe(quotaReachedText(3));
+    expect(await p.dm('stu1', 'q5')).toBeUndefined(); // told once; then quiet
+    expect((await p.dm('stu1', '/help'))?.text).toBe(CHAT_TEXTS.help); // commands never count, never refused
+    expect(p.backend.questions).toEqual(['q1', 'q2', 'q3']);
+
+    await p.h.restart();
+    expect(await p.dm('stu1', 'q6')).toBeUndefined();
+    expect(p.backend.questions).toHaveLength(3);
+
+    // 23:59 local is still the same day; 00:00 local (16:00 UTC) is the next.
+    p.clock.now = at('2026-03-02T15:59:00Z');
+    expect(await p.dm('stu1', 'q7')).toBeUndefined();
+    p.clock.now = at('2026-03-02T16:00:00Z');
+    expect((await p.dm('stu1', 'q8'))?.text).toBe(withLabel('answer 4: q8'));
+    await waitFor(async () => (await p.audit()).length === 8, 5_000, '8 audit records');
+    const outcomes = (await p.audit()).map((r) => r.outcome);
+    expect(outcomes).toEqual(['answered', 'answered', 'answered', 'quota', 'quota', 'quota', 'quota', 'answered']);
+  });
+
+  it('lets a teacher grant more today and see the count in a DM; teachers have no quota', async () => {
+    const p = await harness({ STUDENT_DAILY_QUOTA: '1', TEACHER_USERS: 'teach1' }, MORNING);
+    await p.dm('stu1', 'q1');
+    expect((await p.dm('stu1', 'q2'))?.text).toBe(quotaReachedText(1));
+    expect((await p.dm('teach1', '/quota stu1'))?.text).toBe(quotaStatusText('stu1', 1, 1, 0));
+    expect((await p.dm('teach1', '/quota stu1 +2'))?.text).toBe(quotaGrantedText('stu1', 2));
+    expect((await p.dm('stu1', 'q3'))?.text).toBe(withLabel('answer 2: q3'));
+    expect((await p.dm('stu1', 'q4'))?.text).toBe(withLabel('answer 3: q4'));
+    expect(await p.dm('stu1', 'q5')).toBeUndefined();
+    expect((await p.dm('teach1', '/quota stu1'))?.text).toBe(quotaStatusText('stu1', 3, 1, 2));
+    // The grant is for today only.
+    p.clock.now = MORNING + 24 * 3600_000;
+    expect((await p.dm('teach1', '/quota stu1'))?.text).toBe(quotaStatusText('stu1', 0, 1, 0));
+    for (const q of ['t1', 't2', 't3']) expect((await p.dm('teach1', q))?.text).toContain(q);
+    // Only teachers, and only in a DM.
+    expect((await p.dm('stu1', '/quota stu1 +5'))?.text).toBe(CHAT_TEXTS.teachersOnly);
+    expect((await p.group('cidG', 'teach1', '/quota stu1'))?.text).toContain(CHAT_TEXTS.quotaInDirectChat);
+  });
+});
+
+describe('quiet hours', () => {
+  it('tells a student once per quiet period that the bot rests, serves teachers, and answers again after', async () => {
+    const p = await harness({ QUIET_HOURS: '22:30-06:30', TEACHER_USERS: 'teach1' }, at('2026-03-02T15:00:00Z')); // 23:00 local
+    expect((await p.dm('stu1', 'late question'))?.text).toBe(quietHoursText('06:30'));
+    p.clock.now = at('2026-03-02T18:00:00Z'); // 02:00 local, same period
+    expect(await p.dm('stu1', 'still awake')).toBeUndefined();
+    expect((await p.group('cidG', 'stu2', 'me too'))?.text).toContain(quietHoursText('06:30'));
+    expect((await p.dm('teach1', 'grading'))?.text).toBe(withLabel('answer 1: grading'));
+    p.clock.now = at('2026-03-02T22:31:00Z'); // 06:31 local
+    expect((await p.dm('stu1', 'good morning'))?.text).toBe(withLabel('answer 1: good morning'));
+    p.clock.now = at('2026-03-03T15:00:00Z'); // the next night
+    expect((await p.dm('stu1', 'again'))?.text).toBe(quietHoursText('06:30'));
+    expect(p.backend.questions).toEqual(['grading', 'good morning']);
+  });
+});
+
+describe('exam mode', () => {
+  it('answers students of the group only with a notice, once per student per exam, persisted, ending by itself', async () => {
+    const p = await harness({ TEACHER_USERS: 'teach1' }, MORNING);
+    expect((await p.group('cidExam', 'teach1', '/exam on 30'))?.text).toContain(examStartedText('10:30'));
+    const notice = examInProgressText('10:30');
+    expect((await p.group('cidExam', 'stu1', 'answer to Q3?'))?.text).toBe(`${notice}\n\n@stu1`);
+    expect(await p.group('cidExam', 'stu1', 'please')).toBeUndefined();
+    expect((await p.group('cidExam', 'stu2', 'hint?'))?.text).toBe(`${notice}\n\n@stu2`);
+    expect((await p.group('cidExam', 'teach1', 'time left?'))?.text).toContain('answer 1: time left?');
+    expect((await p.group('cidOther', 'stu1', 'other class'))?.text).toContain('answer 1: other class');
+    expect((await p.dm('stu1', 'in a DM'))?.text).toContain('answer 1: in a DM');
+
+    await p.h.restart();
+    expect(await p.group('cidExam', 'stu2', 'after restart')).toBeUndefined();
+    expect((await p.group('cidExam', 'stu3', 'new student'))?.text).toBe(`${notice}\n\n@stu3`);
+
+    p.clock.now = MORNING + 31 * 60_000;
+    expect((await p.group('cidExam', 'stu1', 'after the exam'))?.text).toContain('answer 1: after the exam');
+    expect(p.backend.questions).toEqual(['time left?', 'other class', 'in a DM', 'after the exam']);
+  });
+
+  it('starts a new exam with fresh notices, ends it on /exam off, and refuses students and DMs', async () => {
+    const p = await harness({ TEACHER_USERS: 'teach1' }, MORNING);
+    await p.group('cidExam', 'teach1', '/exam on');
+    expect((await p.group('cidExam', 'stu1', 'q'))?.text).toContain(examInProgressText('12:00'));
+    await p.group('cidExam', 'teach1', '/exam on 10');
+    expect((await p.group('cidExam', 'stu1', 'q'))?.text).toContain(examInProgressText('10:10'));
+    expect((await p.group('cidExam', 'teach1', '/exam off'))?.text).toContain(CHAT_TEXTS.examEnded);
+    expect((await p.group('cidExam', 'stu1', 'free again'))?.text).toContain('answer 1: free again');
+    expect((await p.group('cidExam', 'teach1', '/exam off'))?.text).toContain(CHAT_TEXTS.examNotRunning);
+    expect((await p.group('cidExam', 'stu1', '/exam on'))?.text).toContain(CHAT_TEXTS.teachersOnly);
+    expect((await p.dm('teach1', '/exam on'))?.text).toBe(CHAT_TEXTS.examInGroup);
+    expect((await p.group('cidExam', 'teach1', '/exam sometime'))?.text).toContain(CHAT_TEXTS.commandUsage);
+    await waitFor(async () => (await p.audit()).length === 3, 5_000, 'audit of the three student questions');
+    expect((await p.audit()).map((r) => r.outcome)).toEqual(['exam', 'exam', 'answered']);
+  });
+});
+
+describe('labels', () => {
+  it('ends every answer with AI_LABEL, but not the bot’s own texts', async () => {
+    const p = await harness({ AI_LABEL: '【本回答由人工智能生成】' });
+    expect((await p.dm('stu1', 'q'))?.text).toBe('answer 1: q\n\n【本回答由人工智能生成】');
+    expect((await p.dm('stu1', '/new'))?.text).toBe(CHAT_TEXTS.newConversation);
+  });
+});
+
+describe('personal data', () => {
+  it('masks ID numbers, phones and emails before the backend, and says so once per conversation', async () => {
+    const p = await harness();
+    const reply = await p.dm('stu1', '我的身份证是11010519491231002X，电话 138 1234 5678，邮箱 li@school.cn，帮我填表');
+    expect(p.backend.questions[0]).toBe('我的身份证是[身份证号已隐去]，电话 [手机号已隐去]，邮箱 [邮箱已隐去]，帮我填表');
+    expect(reply?.text.startsWith(CHAT_TEXTS.personalDataRemoved)).toBe(true);
+    expect(reply?.text.endsWith(withLabel('').trimStart())).toBe(true);
+    const second = await p.dm('stu1', '再看看 13912345678');
+    expect(p.backend.questions[1]).toBe('再看看 [手机号已隐去]');
+    expect(second?.text).not.toContain(CHAT_TEXTS.personalDataRemoved);
+    const other = await p.dm('stu2', 'mail me at a@b.io');
+    expect(other?.text).toContain(CHAT_TEXTS.personalDataRemoved);
+    expect(JSON.stringify(p.backend.asks)).not.toMatch(/11010519491231002X|13812345678|1381234|a@b\.io/);
+  });
+});
+
+describe('blocked words', () => {
+  function wordsFile(lines: string[]): string {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'words-')), 'blocked.txt');
+    writeFileSync(file, lines.join('\n'));
+    return file;
+  }
+
+  it('refuses a question with a blocked term without asking the model', async () => {
+    const p = await harness({ BLOCKED_WORDS_FILE: wordsFile(['# school list', '禁词甲', 'bad thing']) });
+    expect((await p.dm('stu1', '请告诉我禁词甲是什么'))?.text).toBe(CHAT_TEXTS.refused);
+    expect((await p.dm('stu1', 'tell me a BAD  thing'))?.text).toBe(CHAT_TEXTS.refused);
+    expect((await p.dm('stu1', 'tell me bad things'))?.text).toBe(withLabel('answer 1: tell me bad things'));
+    expect(p.backend.questions).toEqual(['tell me bad things']);
+  });
+
+  it('refuses an answer with a blocked term and keeps the turn out of the history', async () => {
+    const p = await harness({ BLOCKED_WORDS_FILE: wordsFile(['禁词乙']) });
+    p.backend.answer = (text, history) => (text === 'trigger' ? `好的：禁词乙。` : `answer ${history.length + 1}: ${text}`);
+    await p.dm('stu1', 'first');
+    expect((await p.dm('stu1', 'trigger'))?.text).toBe(CHAT_TEXTS.refused);
+    expect((await p.dm('stu1', 'third'))?.text).toBe(withLabel('answer 2: third'));
+    expect(p.backend.asks[2]!.history.map((t) => t.q)).toEqual(['first']);
+    await waitFor(async () => (await p.audit()).length === 3, 5_000, 'three audit records');
+    expect((await p.audit()).map((r) => r.outcome)).toEqual(['answered', 'blocked', 'answered']);
+  });
+});
