@@ -11,6 +11,7 @@ import {
   quotaReachedText,
   quotaStatusText,
 } from '../../src/chat/chat-texts.js';
+import { parseRobotMessage } from '../../src/transports/dingtalk-stream/robot-message.js';
 import { withLabel } from '../helpers/ai-label.js';
 import { startPolicyHarness, waitFor, type PolicyHarness } from '../helpers/policy-chat.js';
 
@@ -201,5 +202,45 @@ describe('blocked words', () => {
     expect(p.backend.asks[2]!.history.map((t) => t.q)).toEqual(['first']);
     await waitFor(async () => (await p.audit()).length === 3, 5_000, 'three audit records');
     expect((await p.audit()).map((r) => r.outcome)).toEqual(['answered', 'blocked', 'answered']);
+  });
+});
+
+describe('audit trail (chat)', () => {
+  it('records each question once with pseudonymous user, role, conversation, group, outcome and tokens, and no text', async () => {
+    const p = await harness({ TEACHER_USERS: 'teach1', USER_RATE_LIMIT: '3/minute' });
+    await p.group('cidAudit', 'stu1', 'private words one');
+    await p.dm('teach1', 'private words two');
+    await p.dm('stu1', '/help'); // a command: not a question
+    for (const n of [1, 2, 3]) await p.dm('stu9', `flood ${n}`);
+    expect((await p.dm('stu9', 'flood 4'))?.text).toBe(CHAT_TEXTS.slowDown);
+    await waitFor(async () => (await p.audit()).length === 6, 5_000, 'six audit records');
+    const rows = await p.audit();
+    expect(rows.map((r) => [r.role, r.conversation, r.outcome])).toEqual([
+      ['student', 'group', 'answered'],
+      ['teacher', 'dm', 'answered'],
+      ['student', 'dm', 'answered'],
+      ['student', 'dm', 'answered'],
+      ['student', 'dm', 'answered'],
+      ['student', 'dm', 'limited'],
+    ]);
+    expect(rows[0]).toMatchObject({ transport: 'chat', groupId: 'cidAudit', groupName: 'Grade 10 Physics', backend: 'recording', promptTokens: 11, completionTokens: 7 });
+    expect(rows[0]!.user).toMatch(/^u_[0-9a-f]{32}$/);
+    expect(rows[2]!.user).toBe(rows[3]!.user); // one student, one pseudonym
+    expect(JSON.stringify(rows)).not.toMatch(/private words|stu1|teach1|stu9/);
+  });
+
+  it('writes the audit record of a reply recorded before a crash once it is delivered after the restart', async () => {
+    const p = await harness();
+    const parsed = parseRobotMessage(JSON.stringify(p.h.robot.robotMessage({ conversationId: 'dm-stu1', staffId: 'stu1', text: 'asked before the crash' })), 'f1');
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const { id } = parsed.message;
+    await p.h.storage.ledger.admit({ id, admittedAt: Date.now(), payload: parsed.message });
+    await p.h.storage.ledger.update(id, { reply: withLabel('recorded answer'), audit: { outcome: 'answered', startedAt: MORNING, usage: { promptTokens: 3 } } });
+    await p.h.restart();
+    await waitFor(() => p.h.robot.replies.length === 1, 5_000, 'the recovered reply');
+    expect(p.h.robot.replies[0]!.text).toBe(withLabel('recorded answer'));
+    expect(p.backend.asks).toHaveLength(0);
+    await waitFor(async () => (await p.audit()).length === 1, 5_000, 'the audit record');
+    expect((await p.audit())[0]).toMatchObject({ id: `chat:${id}`, outcome: 'answered', at: MORNING, promptTokens: 3 });
   });
 });

@@ -114,6 +114,22 @@ describe('/assistant/ask under school policy', () => {
     expect(JSON.stringify(rows)).not.toContain('secret question');
   });
 
+  it('keeps transcripts (personal data masked) only with TRANSCRIPT_RETENTION_DAYS > 0', async () => {
+    const transcripts = async (h: HttpHarness) => {
+      const out = [];
+      for await (const t of h.storage.policy.transcripts.between(0, Number.MAX_SAFE_INTEGER)) out.push(t);
+      return out;
+    };
+    const none = await http();
+    await none.h.ask({ question: 'q' });
+    await auditOf(none.h, 1);
+    expect(await transcripts(none.h)).toEqual([]);
+    const review = await http({ TRANSCRIPT_RETENTION_DAYS: '7' });
+    await review.h.ask({ question: 'mail a@b.io' });
+    await auditOf(review.h, 1);
+    expect(await transcripts(review.h)).toMatchObject([{ question: 'mail [邮箱已隐去]', answer: 'answer 1: mail [邮箱已隐去]', role: 'student', conversation: 'http' }]);
+  });
+
   it('alerts counsellors about a crisis message from the web (anonymous), through the robot', async () => {
     const s = await startStreamHarness({ env: { COUNSELLOR_USERS: 'couns1', STREAM_ENABLED: 'false' }, backend: () => new RecordingBackend() });
     open.push(s);
