@@ -4,6 +4,7 @@ import { calls } from './calls.js';
 import { concurrency } from './concurrency.js';
 import { machineInfo } from './machine.js';
 import { overhead } from './overhead.js';
+import { policyOverhead } from './policy-overhead.js';
 import { reconnect } from './reconnect.js';
 import { resourcesAndThroughput } from './resources.js';
 import { markdownTable, printTable, type Row, writeResults } from './lib/report.js';
@@ -14,7 +15,7 @@ import { chatThroughput, httpThroughput, THROUGHPUT_DEFAULTS, throughputRows } f
 /**
  * `npm run bench [-- name ...]`: runs the scenarios in order (all by default), prints one table
  * with each figure's target and PASS/MISS, and writes bench/results.json. Names: overhead,
- * calls, concurrency, throughput (with resources), ack, reconnect. Environment: BENCH_LOG_LEVEL
+ * calls, concurrency, throughput (with resources), ack, reconnect, policy. Environment: BENCH_LOG_LEVEL
  * (service log level, default warn), BENCH_RESULTS (output file), BENCH_SERVICE_ROOT (benchmark
  * another tree's src/, e.g. a copy with a candidate fix).
  */
@@ -25,6 +26,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult[]>> = {
   throughput: () => sequence([() => resourcesAndThroughput(), pollingThroughput]),
   ack: () => sequence([() => ackLatency()]),
   reconnect: () => sequence([() => reconnect()]),
+  policy: () => sequence([() => policyOverhead()]),
 };
 
 async function main(): Promise<void> {

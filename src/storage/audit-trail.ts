@@ -42,8 +42,13 @@ export interface AuditRecord {
 
 /** The audit trail (AUDIT_RETENTION_DAYS): append-only metadata, read by `npm run report`. */
 export interface AuditTrail {
-  /** Records a question; a second record with the same id is ignored. */
+  /**
+   * Records a question; a second record with the same id is ignored. May be written a moment
+   * later, in a batch; `flush` (and every read or delete) waits for what was appended.
+   */
   append(record: AuditRecord): Promise<void>;
+  /** Resolves once everything appended so far is stored (before a report, a purge or close). */
+  flush(): Promise<void>;
   /** Records with `from <= at < to`, oldest first, read page by page. */
   between(from: number, to: number): AsyncIterable<AuditRecord>;
   /** Deletes records older than `before`; resolves how many went. */

@@ -57,7 +57,6 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   await tuneOrFail(sessionsKeyv, options.url);
   let ledger: SqliteMessageLedger | undefined;
   let cardsDb: SqliteConnection | undefined;
-  let policyDb: SqliteConnection | undefined;
   let cards: SqliteOpenCardStore;
   let policy: PolicyStores;
   try {
@@ -65,17 +64,19 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     // memory:// keeps open cards with the ledger's lifetime: a private in-memory database each.
     cardsDb = await SqliteConnection.open({ file: ledgerFile, busyTimeoutMs: 5_000 });
     cards = await SqliteOpenCardStore.open(cardsDb);
-    policyDb = await SqliteConnection.open({ file: ledgerFile, busyTimeoutMs: 5_000 });
-    policy = await openSqlitePolicyStores(policyDb);
+    // Policy writes (quota, audit) sit on a chat answer's path, beside the ledger's: one connection.
+    policy = await openSqlitePolicyStores(ledger.connection, (err) =>
+      options.logger.error('a policy record could not be written', { err: String(err) }),
+    );
   } catch (err) {
-    await Promise.allSettled([sessionsKeyv.disconnect(), ledger?.close(), cardsDb?.close(), policyDb?.close()]);
+    await Promise.allSettled([sessionsKeyv.disconnect(), ledger?.close(), cardsDb?.close()]);
     throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
   }
   let pseudonymKey: string;
   try {
     pseudonymKey = await loadPseudonymKey(sessionsKeyv);
   } catch (err) {
-    await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close(), cardsDb.close(), policyDb.close()]);
+    await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close(), cardsDb.close()]);
     throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
   }
   const storage: Storage = {
@@ -95,10 +96,12 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     sweep: async () => {
       await sweepExpired(sessionsKeyv);
       await ledger.sweep();
-      await policyDb.run('checkpointing the WAL failed', 'PRAGMA wal_checkpoint(TRUNCATE)');
+      await ledger.connection.run('checkpointing the WAL failed', 'PRAGMA wal_checkpoint(TRUNCATE)');
     },
     close: async () => {
-      await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close(), cardsDb.close(), policyDb.close()]);
+      // Batched policy records go out before the ledger closes the connection they share.
+      await Promise.allSettled([policy.quotas.flush(), policy.audit.flush(), policy.transcripts.flush()]);
+      await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close(), cardsDb.close()]);
     },
   };
   // Fail at start-up, with a clear message, if the file cannot be written.

@@ -22,6 +22,8 @@ export interface QuotaStore {
   /** Allows `extra` more questions on that day; resolves the usage after. */
   grant(subject: string, day: string, extra: number): Promise<QuotaUsage>;
   usage(subject: string, day: string): Promise<QuotaUsage>;
+  /** Resolves once every count so far is stored (an adapter may write counts in the background). */
+  flush(): Promise<unknown>;
   /** Forgets every day before `day`; resolves how many records went. */
   deleteBefore(day: string): Promise<number>;
 }

@@ -18,7 +18,10 @@ export interface TranscriptEntry {
  * nothing is written when the period is 0. Purged like the audit trail.
  */
 export interface TranscriptStore {
+  /** Records a transcript; may be written a moment later, in a batch (see AuditTrail.append). */
   append(entry: TranscriptEntry): Promise<void>;
+  /** Resolves once everything appended so far is stored. */
+  flush(): Promise<void>;
   between(from: number, to: number): AsyncIterable<TranscriptEntry>;
   deleteBefore(before: number): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import type { AuditRecord, AuditTrail } from '../audit-trail.js';
+import { SqliteAppendBuffer } from './sqlite-append-buffer.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { rowsBetween } from './sqlite-pages.js';
 
@@ -40,15 +41,22 @@ interface AuditRow {
   completion_tokens: number | null;
 }
 
-/** The audit trail as one indexed table (metadata only; no question or answer text). */
+/**
+ * The audit trail as one indexed table (metadata only; no question or answer text). Records
+ * are written in batches (SqliteAppendBuffer); reading or purging writes the pending ones first.
+ */
 export class SqliteAuditTrail implements AuditTrail {
-  constructor(private readonly db: SqliteConnection) {}
+  private readonly buffer: SqliteAppendBuffer;
+
+  constructor(
+    private readonly db: SqliteConnection,
+    onWriteError: (err: unknown) => void = () => undefined,
+  ) {
+    this.buffer = new SqliteAppendBuffer(db, { into: `INSERT INTO audit_trail (${COLUMNS}) VALUES`, columns: 13, onConflict: 'ON CONFLICT (id) DO NOTHING' }, onWriteError);
+  }
 
   async append(r: AuditRecord): Promise<void> {
-    await this.db.run(
-      'writing the audit trail failed',
-      `INSERT INTO audit_trail (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      [
+    this.buffer.append([
         r.id,
         r.at,
         r.transport,
@@ -60,17 +68,22 @@ export class SqliteAuditTrail implements AuditTrail {
         r.backend,
         r.outcome,
         Math.round(r.latencyMs),
-        r.promptTokens ?? null,
-        r.completionTokens ?? null,
-      ],
-    );
+      r.promptTokens ?? null,
+      r.completionTokens ?? null,
+    ]);
+  }
+
+  flush(): Promise<void> {
+    return this.buffer.flush();
   }
 
   async *between(from: number, to: number): AsyncIterable<AuditRecord> {
+    await this.buffer.flush();
     for await (const row of rowsBetween<AuditRow>(this.db, 'audit_trail', COLUMNS, from, to)) yield toRecord(row);
   }
 
-  deleteBefore(before: number): Promise<number> {
+  async deleteBefore(before: number): Promise<number> {
+    await this.buffer.flush();
     return this.db.run('purging the audit trail failed', 'DELETE FROM audit_trail WHERE at < ?', [before]);
   }
 }

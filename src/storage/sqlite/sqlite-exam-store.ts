@@ -16,9 +16,21 @@ interface ExamRow {
   ends_at: number;
 }
 
-/** Running exams, one row per group. */
+/**
+ * Running exams, one row per group, mirrored in memory: every student question in a group asks
+ * for its exam, and one process owns a SQLite file, so the answer comes from memory without a
+ * trip to the database. Writes go to the table first, then to the mirror.
+ */
 export class SqliteExamStore implements ExamStore {
-  constructor(private readonly db: SqliteConnection) {}
+  private constructor(
+    private readonly db: SqliteConnection,
+    private readonly running: Map<string, Exam>,
+  ) {}
+
+  static async open(db: SqliteConnection): Promise<SqliteExamStore> {
+    const rows = await db.all<ExamRow>('reading exam mode failed', 'SELECT group_id, id, started_at, ends_at FROM policy_exams');
+    return new SqliteExamStore(db, new Map(rows.map((r) => [r.group_id, toExam(r)])));
+  }
 
   async start(exam: Exam): Promise<void> {
     await this.db.run(
@@ -27,25 +39,27 @@ export class SqliteExamStore implements ExamStore {
        ON CONFLICT (group_id) DO UPDATE SET id = excluded.id, started_at = excluded.started_at, ends_at = excluded.ends_at`,
       [exam.groupId, exam.id, exam.startedAt, exam.endsAt],
     );
+    this.running.set(exam.groupId, exam);
   }
 
   async end(groupId: string, now: number): Promise<boolean> {
-    const row = await this.db.get<{ ends_at: number }>('ending exam mode failed', 'DELETE FROM policy_exams WHERE group_id = ? RETURNING ends_at', [
-      groupId,
-    ]);
-    return row !== undefined && row.ends_at > now;
+    await this.db.run('ending exam mode failed', 'DELETE FROM policy_exams WHERE group_id = ?', [groupId]);
+    const exam = this.running.get(groupId);
+    this.running.delete(groupId);
+    return exam !== undefined && exam.endsAt > now;
   }
 
   async active(groupId: string, now: number): Promise<Exam | undefined> {
-    const row = await this.db.get<ExamRow>(
-      'reading exam mode failed',
-      'SELECT group_id, id, started_at, ends_at FROM policy_exams WHERE group_id = ? AND ends_at > ?',
-      [groupId, now],
-    );
-    return row && { groupId: row.group_id, id: row.id, startedAt: row.started_at, endsAt: row.ends_at };
+    const exam = this.running.get(groupId);
+    return exam && exam.endsAt > now ? exam : undefined;
   }
 
-  deleteEnded(now: number): Promise<number> {
+  async deleteEnded(now: number): Promise<number> {
+    for (const [groupId, exam] of this.running) if (exam.endsAt <= now) this.running.delete(groupId);
     return this.db.run('purging ended exams failed', 'DELETE FROM policy_exams WHERE ends_at <= ?', [now]);
   }
+}
+
+function toExam(row: ExamRow): Exam {
+  return { groupId: row.group_id, id: row.id, startedAt: row.started_at, endsAt: row.ends_at };
 }

@@ -6,14 +6,17 @@ import { NOTICE_SCHEMA, SqliteNoticeMemory } from './sqlite-notice-memory.js';
 import { QUOTA_SCHEMA, SqliteQuotaStore } from './sqlite-quota-store.js';
 import { SqliteTranscriptStore, TRANSCRIPT_SCHEMA } from './sqlite-transcript-store.js';
 
-/** Creates the policy tables on `db` (idempotent) and returns the five stores over them. */
-export async function openSqlitePolicyStores(db: SqliteConnection): Promise<PolicyStores> {
+/**
+ * Creates the policy tables on `db` (idempotent) and returns the five stores over them.
+ * `onWriteError` hears of writes done in the background (quota counts, batched records).
+ */
+export async function openSqlitePolicyStores(db: SqliteConnection, onWriteError?: (err: unknown) => void): Promise<PolicyStores> {
   await db.exec('cannot create the policy tables', [QUOTA_SCHEMA, EXAM_SCHEMA, NOTICE_SCHEMA, AUDIT_SCHEMA, TRANSCRIPT_SCHEMA].join('\n'));
   return {
-    quotas: new SqliteQuotaStore(db),
-    exams: new SqliteExamStore(db),
+    quotas: new SqliteQuotaStore(db, onWriteError),
+    exams: await SqliteExamStore.open(db),
     notices: new SqliteNoticeMemory(db),
-    audit: new SqliteAuditTrail(db),
-    transcripts: new SqliteTranscriptStore(db),
+    audit: new SqliteAuditTrail(db, onWriteError),
+    transcripts: new SqliteTranscriptStore(db, onWriteError),
   };
 }

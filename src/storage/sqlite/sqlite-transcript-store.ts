@@ -1,4 +1,5 @@
 import type { TranscriptEntry, TranscriptStore } from '../transcript-store.js';
+import { SqliteAppendBuffer } from './sqlite-append-buffer.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { rowsBetween } from './sqlite-pages.js';
 
@@ -29,26 +30,35 @@ interface TranscriptRow {
   answer: string;
 }
 
-/** Review-period transcripts in their own table (deleted securely by the purge). */
+/** Review-period transcripts in their own table (written in batches; deleted securely by the purge). */
 export class SqliteTranscriptStore implements TranscriptStore {
-  constructor(private readonly db: SqliteConnection) {}
+  private readonly buffer: SqliteAppendBuffer;
+
+  constructor(
+    private readonly db: SqliteConnection,
+    onWriteError: (err: unknown) => void = () => undefined,
+  ) {
+    this.buffer = new SqliteAppendBuffer(db, { into: `INSERT INTO transcripts (${COLUMNS}) VALUES`, columns: 8, onConflict: 'ON CONFLICT (id) DO NOTHING' }, onWriteError);
+  }
 
   async append(t: TranscriptEntry): Promise<void> {
-    await this.db.run(
-      'writing a transcript failed',
-      `INSERT INTO transcripts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      [t.id, t.at, t.user, t.role, t.conversation, t.groupName ?? null, t.question, t.answer],
-    );
+    this.buffer.append([t.id, t.at, t.user, t.role, t.conversation, t.groupName ?? null, t.question, t.answer]);
+  }
+
+  flush(): Promise<void> {
+    return this.buffer.flush();
   }
 
   async *between(from: number, to: number): AsyncIterable<TranscriptEntry> {
+    await this.buffer.flush();
     for await (const row of rowsBetween<TranscriptRow>(this.db, 'transcripts', COLUMNS, from, to)) {
       const { r: _r, group_name, ...rest } = row;
       yield { ...rest, ...(group_name !== null && { groupName: group_name }) };
     }
   }
 
-  deleteBefore(before: number): Promise<number> {
+  async deleteBefore(before: number): Promise<number> {
+    await this.buffer.flush();
     return this.db.run('purging transcripts failed', 'DELETE FROM transcripts WHERE at < ?', [before]);
   }
 }
