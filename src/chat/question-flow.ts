@@ -57,10 +57,15 @@ export async function decideQuestion(input: QuestionFlowInput): Promise<Question
       log.info('question stopped by school policy', { outcome, role: asker.role, replied: reply !== undefined });
       return { text: reply, audit: { outcome }, afterReply };
     }
-    const reply = await answerQuestion({ ...input, ask: screening });
-    if (reply.failed && reply.outcome !== 'blocked') {
-      await screening.undo?.().catch((err: unknown) => log.warn('could not give back the quota question', { err: String(err) }));
+    const giveBack = () => screening.undo?.().catch((err: unknown) => log.warn('could not give back the quota question', { err: String(err) }));
+    let reply: QuestionReply;
+    try {
+      reply = await answerQuestion({ ...input, ask: screening });
+    } catch (err) {
+      await giveBack(); // stopping: the question is asked again (and counted) after the restart
+      throw err;
     }
+    if (reply.failed && reply.outcome !== 'blocked') await giveBack();
     const audit = { outcome: reply.outcome, usage: reply.usage, question: screening.text, answer: reply.answer };
     return { text: reply.text, reply, audit };
   } catch (err) {

@@ -14,6 +14,8 @@ export interface SchoolTime {
  */
 export class SchoolClock {
   private readonly format: Intl.DateTimeFormat;
+  /** The last minute read: formatting costs tens of microseconds, and most reads share a minute. */
+  private cached: { minute: number; time: SchoolTime } | undefined;
 
   constructor(
     readonly timeZone: string,
@@ -32,6 +34,15 @@ export class SchoolClock {
 
   /** The school's wall clock at `at` (default: now). */
   at(at: number = this.now()): SchoolTime {
+    // Zone offsets are whole minutes, so one epoch minute is one local minute.
+    const minute = Math.floor(at / 60_000);
+    if (this.cached?.minute === minute) return this.cached.time;
+    const time = this.read(at);
+    this.cached = { minute, time };
+    return time;
+  }
+
+  private read(at: number): SchoolTime {
     const parts: Record<string, string> = {};
     for (const part of this.format.formatToParts(at)) parts[part.type] = part.value;
     const hour = Number(parts.hour) % 24;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { crisisReplyText } from '../../src/chat/chat-texts.js';
+import { crisisReplyText, quietHoursText, quotaReachedText } from '../../src/chat/chat-texts.js';
 import { startPolicyHarness, waitFor, type PolicyHarness } from '../helpers/policy-chat.js';
 
 const open: PolicyHarness[] = [];
@@ -92,6 +92,19 @@ describe('crisis hand-off', () => {
     const line = p.h.logs.records().find((r) => String(r.message).startsWith('crisis alert did not reach'))!;
     expect(line.undelivered).toEqual(['couns2']);
     expect(p.h.logs.lines.join('\n')).not.toContain('我想自杀'); // the student's words never reach the log
+  });
+
+  it('reaches a person first: during quiet hours and past the daily quota', async () => {
+    const quiet = await harness({ QUIET_HOURS: '00:00-23:59' });
+    expect((await quiet.dm('stu1', 'a normal question'))?.text).toBe(quietHoursText('23:59'));
+    expect((await quiet.dm('stu1', '我想自杀'))?.text).toBe(crisisReplyText('王老师，心理咨询室 A201', true));
+    const quota = await harness({ STUDENT_DAILY_QUOTA: '1' });
+    await quota.dm('stu1', 'first');
+    expect((await quota.dm('stu1', 'second'))?.text).toBe(quotaReachedText(1));
+    expect((await quota.dm('stu1', 'I want to die'))?.text).toBe(crisisReplyText('王老师，心理咨询室 A201', true));
+    await waitFor(() => alerts(quiet).length === 1 && alerts(quota).length === 1, 5_000, 'both alerts');
+    expect(quiet.backend.asks).toHaveLength(0);
+    expect(quota.backend.questions).toEqual(['first']);
   });
 
   it('without counsellors, still never asks the model and does not promise that someone was told', async () => {
