@@ -91,11 +91,18 @@ async function askedTogether(fakes: readonly BenchFake[], o: PolicyOverheadOptio
       const at = await fake.reply(cid, answerTo(text));
       return at - fake.pushedAt(id)! - o.runMs;
     };
-    const together = (text: string) => Promise.all(fakes.map((fake, s) => ask(fake, s, text)));
-    await together(`${question(w)} first`);
-    await together(`${question(w)} warm-up`);
+    // The frames go out in a rotating order, so no service is always the first or the last one served.
+    const together = async (text: string, turn: number) => {
+      const order = fakes.map((_, s) => (s + turn + w) % fakes.length);
+      const results = await Promise.all(order.map((s) => ask(fakes[s]!, s, text)));
+      const overheads: number[] = [];
+      order.forEach((s, k) => (overheads[s] = results[k]!));
+      return overheads;
+    };
+    await together(`${question(w)} first`, 0);
+    await together(`${question(w)} warm-up`, 1);
     for (let i = 0; i < perWorker; i++) {
-      const overheads = await together(`${question(w)} follow-up ${i}`);
+      const overheads = await together(`${question(w)} follow-up ${i}`, i);
       overheads.forEach((v, s) => out[s]!.push(v));
     }
   });

@@ -167,7 +167,7 @@ export class ChatHandler implements ChatSink {
    * one-time notice was given before), then its audit record once it is delivered.
    */
   private async question(message: ChatMessage, turn: ConversationTurn, text: string, log: Logger): Promise<void> {
-    const startedAt = this.now();
+    const startedAt = this.options.policy.clock.now();
     let outcome;
     try {
       outcome = await decideQuestion({ ...this.options, turn, message, text, signal: this.stopping.signal, log });
@@ -194,7 +194,7 @@ export class ChatHandler implements ChatSink {
   private async auditRefused(message: ChatMessage, key: ConversationKey, outcome: RecordedAudit['outcome']): Promise<void> {
     const intent = classifyMessage(message.content);
     if (intent.kind !== 'question' || parseTeacherCommand(intent.text)) return;
-    await this.audit(message, key, { outcome, startedAt: this.now() });
+    await this.audit(message, key, { outcome, startedAt: this.options.policy.clock.now() });
   }
 
   /** Why the message gets no answer: a short reply, 'drop' (silently), or undefined (go on). */

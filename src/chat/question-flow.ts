@@ -1,5 +1,6 @@
 import type { TokenUsage } from '../backends/assistant-backend.js';
 import type { ConversationTurn } from '../engine/types.js';
+import { StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { QuestionPolicy } from '../policy/question-policy.js';
 import { parseTeacherCommand } from '../policy/teacher-commands.js';
@@ -77,5 +78,5 @@ export async function decideQuestion(input: QuestionFlowInput): Promise<Question
 }
 
 function isStorageFailure(err: unknown): boolean {
-  return err instanceof Error && err.name === 'StorageError';
+  return err instanceof StorageError;
 }
