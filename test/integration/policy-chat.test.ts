@@ -50,6 +50,12 @@ describe('roles and prompts', () => {
     }
   });
 
+  it('shows teachers their commands in /help, and students only the usual help', async () => {
+    const p = await harness({ TEACHER_USERS: 'teach1' });
+    expect((await p.dm('teach1', '/help'))?.text).toBe(`${CHAT_TEXTS.help}\n\n${CHAT_TEXTS.teacherHelp}`);
+    expect((await p.dm('stu1', '帮助'))?.text).toBe(CHAT_TEXTS.help);
+  });
+
   it('treats an admin as a student unless TEACHERS_FROM_ADMINS=true', async () => {
     const p = await harness({ STUDENT_PROMPT: 'S', TEACHER_PROMPT: 'T' });
     await p.dm('adm1', 'q', { isAdmin: true });
