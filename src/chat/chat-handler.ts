@@ -152,9 +152,11 @@ export class ChatHandler implements ChatSink {
         log.info('conversation reset by the user');
         text = CHAT_TEXTS.newConversation;
         break;
-      case 'help':
-        text = this.options.policy.chatAsker(message, turn.key).role === 'teacher' ? `${CHAT_TEXTS.help}\n\n${CHAT_TEXTS.teacherHelp}` : CHAT_TEXTS.help;
+      case 'help': {
+        const teacher = this.options.policy.chatAsker(message, turn.key).role === 'teacher';
+        text = teacher ? `${CHAT_TEXTS.help}\n\n${CHAT_TEXTS.teacherHelp}` : CHAT_TEXTS.help;
         break;
+      }
       default:
         log.info('chat message not for the assistant', { intent: intent.kind });
         text = cannedText(intent.kind, 'limit' in intent ? intent.limit : 0);
