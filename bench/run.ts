@@ -5,6 +5,7 @@ import { cards } from './cards.js';
 import { concurrency } from './concurrency.js';
 import { machineInfo } from './machine.js';
 import { overhead } from './overhead.js';
+import { policyOverhead } from './policy-overhead.js';
 import { reconnect } from './reconnect.js';
 import { resourcesAndThroughput } from './resources.js';
 import { markdownTable, printTable, type Row, writeResults } from './lib/report.js';
@@ -15,7 +16,7 @@ import { chatThroughput, httpThroughput, THROUGHPUT_DEFAULTS, throughputRows } f
 /**
  * `npm run bench [-- name ...]`: runs the scenarios in order (all by default), prints one table
  * with each figure's target and PASS/MISS, and writes bench/results.json. Names: overhead,
- * calls, concurrency, throughput (with resources), ack, reconnect, cards. Environment: BENCH_LOG_LEVEL
+ * calls, concurrency, throughput (with resources), ack, reconnect, cards, policy. Environment: BENCH_LOG_LEVEL
  * (service log level, default warn), BENCH_RESULTS (output file), BENCH_SERVICE_ROOT (benchmark
  * another tree's src/, e.g. a copy with a candidate fix).
  */
@@ -27,6 +28,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult[]>> = {
   ack: () => sequence([() => ackLatency()]),
   reconnect: () => sequence([() => reconnect()]),
   cards: () => sequence([() => cards()]),
+  policy: () => sequence([() => policyOverhead()]),
 };
 
 async function main(): Promise<void> {

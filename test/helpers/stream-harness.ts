@@ -4,6 +4,7 @@ import path from 'node:path';
 import { buildApp, type App } from '../../src/app.js';
 import type { AssistantBackend } from '../../src/backends/assistant-backend.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { readConfigFileFromDisk } from '../../src/config/policy-env.js';
 import type { ConversationEngine } from '../../src/engine/conversation-engine.js';
 import type { StreamTransport, StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
 import type { Storage } from '../../src/storage/open-storage.js';
@@ -26,6 +27,8 @@ export interface HarnessOptions {
   readonly model?: BackendFixture;
   /** Runs before the first boot, with the fakes listening (e.g. to seed the SQLite file). */
   readonly beforeBoot?: (parts: { config: Config; cards: FakeCardApi; robot: FakeRobotApi }) => Promise<void>;
+  /** The school clock of policy (quotas, quiet hours, exams). */
+  readonly clock?: () => number;
 }
 
 export interface StreamHarness {
@@ -76,7 +79,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     PORT: '0',
     ...model?.env,
     ...options.env,
-  });
+  }, { readFile: readConfigFileFromDisk });
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
   const scripted = new ScriptedBackend();
@@ -90,6 +93,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
       redactor: logs.redactor,
       backend,
       streamTuning: { ...FAST_TUNING, ...options.tuning },
+      clock: options.clock,
     });
     await app.start();
     if (config.chat.streamEnabled) await waitFor(() => app.stream.status().state === 'connected');

@@ -3,18 +3,26 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpConversationKey } from '../../engine/conversation-key.js';
 import type { ConversationService } from '../../engine/types.js';
 import { AppError } from '../../errors.js';
+import { failureOutcome } from '../../policy/failure-outcome.js';
+import type { QuestionPolicy, QuestionRecord } from '../../policy/question-policy.js';
 import { parseAskBody } from './ask-request.js';
 
 export interface AskRouteOptions {
   readonly engine: ConversationService;
+  /** School policy: role prompt (ASK_API_ROLE), crisis and blocked-word checks, label, audit. */
+  readonly policy: QuestionPolicy;
   readonly answerTimeoutMs: number;
   /** Present when ASK_API_KEYS is set. */
   readonly requireApiKey?: (authorization: string | undefined) => boolean;
 }
 
-/** `POST /assistant/ask {question, sessionId?} -> {code: 0, answer, sessionId}` */
+/**
+ * `POST /assistant/ask {question, sessionId?} -> {code: 0, answer, sessionId, aiGenerated}`. The
+ * answer ends with the AI label; a crisis message gets the caring reply (`aiGenerated: false`)
+ * and never reaches the model; a blocked question or answer is 422. One audit record per question.
+ */
 export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions): void {
-  const { engine, requireApiKey } = options;
+  const { engine, policy, requireApiKey } = options;
   // Checked before the body is read, so an unauthenticated caller learns nothing about bodies.
   const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
     if (requireApiKey && !requireApiKey(req.headers.authorization)) {
@@ -29,14 +37,42 @@ export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions)
     const body = parseAskBody(req.body);
     const sessionId = await continueOrStartSession(engine, body.sessionId);
     req.logFields = { sessionId };
-    const result = await engine.ask({
-      key: httpConversationKey(sessionId),
-      text: body.question,
-      deadline,
-      logContext: { sessionId, transport: 'http' },
-    });
+    const key = httpConversationKey(sessionId);
+    const asker = policy.httpAsker(key);
+    const started = { id: `http:${randomUUID()}`, startedAt: policy.clock.now() };
+    const record = (r: Omit<QuestionRecord, 'id' | 'startedAt'>) => policy.record(asker, { ...started, ...r });
+    const screening = await policy.screen(asker, body.question);
+    if (screening.kind === 'stop') {
+      const { outcome, reply: text, afterReply } = screening.stop;
+      req.logFields = { sessionId, policy: outcome };
+      await record({ outcome });
+      if (outcome === 'blocked' || text === undefined) throw new AppError('QUESTION_REFUSED', `school policy: ${outcome}`);
+      // The caring reply goes out at once; the counsellor alert finishes after it.
+      reply.code(200).send({ code: 0, answer: text, sessionId, aiGenerated: false });
+      await afterReply;
+      return reply;
+    }
+    const filter = policy.answerFilter();
+    let result;
+    try {
+      result = await engine.ask({
+        key,
+        text: screening.text,
+        systemPrompt: screening.systemPrompt,
+        role: screening.role,
+        deadline,
+        logContext: { sessionId, transport: 'http' },
+        screenAnswer: filter.check,
+      });
+    } catch (err) {
+      await record({ outcome: failureOutcome(err) });
+      throw err;
+    }
     req.logFields = { sessionId, newConversation: result.newConversation };
-    return reply.code(200).send({ code: 0, answer: result.answer, sessionId });
+    // Answer first; the audit record is written right after, off the caller's wait.
+    reply.code(200).send({ code: 0, answer: policy.present(result.answer, screening.notice), sessionId, aiGenerated: true });
+    await record({ outcome: 'answered', usage: result.usage, question: screening.text, answer: result.answer });
+    return reply;
   });
 }
 

@@ -7,6 +7,7 @@ import type { ConversationService } from '../../engine/types.js';
 import { AppError, ERRORS, type ErrorName, toAppError } from '../../errors.js';
 import type { HealthChecks } from '../../health/readiness-monitor.js';
 import type { Logger } from '../../logger.js';
+import type { QuestionPolicy } from '../../policy/question-policy.js';
 import { createApiKeyCheck } from './api-key-auth.js';
 import { registerAskRoute } from './ask-route.js';
 import { parseJsonBody } from './json-body.js';
@@ -24,6 +25,8 @@ export interface HealthSource {
 export interface HttpAppDeps {
   readonly config: Config;
   readonly engine: ConversationService;
+  /** School policy for `/assistant/ask` (label, checks, audit). */
+  readonly policy: QuestionPolicy;
   readonly logger: Logger;
   readonly health: HealthSource;
 }
@@ -89,6 +92,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
 
   registerAskRoute(app, {
     engine: deps.engine,
+    policy: deps.policy,
     answerTimeoutMs: config.assistant.answerTimeoutMs,
     requireApiKey: config.http.apiKeys.length > 0 ? apiKeyValid : undefined,
   });
