@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FAKE_CARD_TEMPLATE_ID, type FakeCard } from '../fakes/fake-card-api.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { spawnService, tempStorageUrl } from '../helpers/service-process.js';
+import { withLabel } from '../helpers/ai-label.js';
 import { waitFor } from '../helpers/stream-harness.js';
 
 const answerOf = (q: string) => `关于「${q}」的回答：第一段说明原理，第二段举一个例子，第三段总结要点。The end of ${q}.`;
@@ -42,7 +43,7 @@ describe('kill -9 mid-stream, whole process', () => {
         for (const [card, q] of [[dm()!, '私聊问题'], [group()!, '群聊问题']] as const) {
           const finals = streamed(card).filter((u) => u.isFinalize);
           expect(finals).toHaveLength(1);
-          expect(finals[0]).toMatchObject({ isError: false, content: answerOf(q) });
+          expect(finals[0]).toMatchObject({ isError: false, content: withLabel(answerOf(q)) });
           expect(card.updates.filter((u) => u.afterClose)).toEqual([]);
         }
         expect(fake.cards.cardsIn('stuK')).toHaveLength(1);

@@ -14,6 +14,7 @@ import { FAKE_CARD_TEMPLATE_ID, FakeCardApi, type FakeCard } from '../fakes/fake
 import { FakeHttpServer } from '../fakes/fake-http-server.js';
 import { FakeRobotApi } from '../fakes/fake-robot-api.js';
 import { FakeTokenApi } from '../fakes/fake-token-api.js';
+import { withLabel } from '../helpers/ai-label.js';
 import { captureLogger } from '../helpers/capture-logs.js';
 import { startStreamHarness, waitFor, type StreamHarness } from '../helpers/stream-harness.js';
 import { chunksOf, StreamingBackend } from '../helpers/streaming-backend.js';
@@ -80,7 +81,7 @@ describe('cards a crash left open', () => {
 
     expect(card('card_A').updates.at(-1)).toMatchObject({ isFinalize: true, isError: true, content: CHAT_TEXTS.failed });
     expect(card('card_B').updates.at(-1)).toMatchObject({ isFinalize: true, isError: false, content: 'B 的完整回答' });
-    expect(card('card_C').updates.at(-1)).toMatchObject({ isFinalize: true, isError: false, content: answerOf('question C') });
+    expect(card('card_C').updates.at(-1)).toMatchObject({ isFinalize: true, isError: false, content: withLabel(answerOf('question C')) });
     expect(card('card_E').updates.at(-1)).toMatchObject({ isFinalize: true, content: 'E: the answer recorded before the crash' });
     for (const id of ['card_A', 'card_B', 'card_C', 'card_E']) expect(card(id).updates.filter((u) => u.isFinalize)).toHaveLength(1);
     expect(h.cards.cards.size).toBe(4); // no new card for C or E

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { AssistantError } from '../../src/errors.js';
 import { FAKE_CARD_TEMPLATE_ID, type FakeCard } from '../fakes/fake-card-api.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
+import { withLabel } from '../helpers/ai-label.js';
 import { captureLogger } from '../helpers/capture-logs.js';
 import { startStreamHarness, waitFor, type StreamHarness } from '../helpers/stream-harness.js';
 import { chunksOf, StreamingBackend, type StreamScript } from '../helpers/streaming-backend.js';
@@ -50,11 +51,11 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     expect(others).toEqual([]);
     expect(card!.templateId).toBe(FAKE_CARD_TEMPLATE_ID);
     expect(card!.space).toEqual({ kind: 'direct', id: 'stu-dm' });
-    expect(card!.params.content).toBe(answerOf('光合作用'));
+    expect(card!.params.content).toBe(withLabel(answerOf('光合作用')));
     const updates = streamed(card!);
     expect(updates.length).toBeGreaterThanOrEqual(3); // it filled in, not all at the end
     expect(updates.slice(0, -1).every((u) => !u.isFinalize && answerOf('光合作用').startsWith(u.content))).toBe(true);
-    expect(updates.at(-1)).toMatchObject({ isFinalize: true, isError: false, content: answerOf('光合作用'), afterClose: false });
+    expect(updates.at(-1)).toMatchObject({ isFinalize: true, isError: false, content: withLabel(answerOf('光合作用')), afterClose: false });
     expect(updates.filter((u) => u.isFinalize)).toHaveLength(1);
     expect(h.robot.replies).toEqual([]); // no markdown, no thinking notice
     expect(h.cards.unexpectedRejections()).toEqual([]);
@@ -72,7 +73,7 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     expect(others).toEqual([]);
     expect(card!.space).toEqual({ kind: 'group', id: 'cidPhysics' });
     expect(Object.keys(card!.atUserIds)).toEqual(['stu7']);
-    expect(streamed(card!).at(-1)).toMatchObject({ isFinalize: true, content: answerOf('牛顿') });
+    expect(streamed(card!).at(-1)).toMatchObject({ isFinalize: true, content: withLabel(answerOf('牛顿')) });
     expect(h.robot.replies).toEqual([]);
   });
 
@@ -86,7 +87,7 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     expect(updates.length).toBeLessThan(20);
     // Measured where the fake receives them, which adds a few ms of jitter on loopback.
     for (let i = 1; i < updates.length; i++) expect(updates[i]!.at - updates[i - 1]!.at).toBeGreaterThanOrEqual(500 - 25);
-    expect(updates.at(-1)!.content).toBe(answerOf('interval').repeat(3));
+    expect(updates.at(-1)!.content).toBe(withLabel(answerOf('interval').repeat(3)));
   });
 
   it('30 answers at once: never more than 10 updates in any second, and every card finalized with its whole answer', async () => {
@@ -106,7 +107,7 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
       expect(cards).toHaveLength(1);
       const finals = streamed(cards[0]!).filter((u) => u.isFinalize);
       expect(finals).toHaveLength(1);
-      expect(finals[0]!.content).toBe(answerOf(q));
+      expect(finals[0]!.content).toBe(withLabel(answerOf(q)));
     }
     expect(h.robot.replies).toEqual([]);
     expect(h.cards.unexpectedRejections()).toEqual([]);
@@ -117,7 +118,7 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     ask(h, 'blank', { staffId: 'stu-blank' });
     await waitFor(() => h.cards.cardsIn('stu-blank').some(finished), 10_000, 'the card to finish');
     const card = h.cards.cardsIn('stu-blank')[0]!;
-    expect(card.params.content).toBe('\n\n  终于有字了，完整回答。'.trim());
+    expect(card.params.content).toBe(withLabel('\n\n  终于有字了，完整回答。'.trim()));
     for (const u of streamed(card)) expect(u.content.trim()).not.toBe('');
     expect(h.cards.unexpectedRejections()).toEqual([]); // no param.stream.contentEmpty
   });
@@ -141,10 +142,10 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     h.cards.deniedScopes.add('Card.Instance.Write');
     ask(h, 'first', { staffId: 'stu-perm' });
     await waitFor(() => h.robot.replies.length === 1, 10_000, 'the markdown answer');
-    expect(h.robot.replies[0]!.text).toBe(answerOf('first'));
+    expect(h.robot.replies[0]!.text).toBe(withLabel(answerOf('first')));
     ask(h, 'second', { staffId: 'stu-perm2' });
     await waitFor(() => h.robot.replies.length === 2, 10_000, 'the second answer');
-    expect(h.robot.replies[1]!.text).toBe(answerOf('second'));
+    expect(h.robot.replies[1]!.text).toBe(withLabel(answerOf('second')));
     expect(h.cards.calls.create).toBe(1); // remembered: the second question did not try again
     expect(h.cards.openCards()).toEqual([]);
     expect(h.cards.cards.size).toBe(0);
@@ -160,7 +161,7 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     await h.restart(); // the start-up check sees the missing permission
     ask(h, 'stream-perm', { staffId: 'stu-sp' });
     await waitFor(() => h.robot.replies.length === 1, 10_000, 'the markdown answer');
-    expect(h.robot.replies[0]!.text).toBe(answerOf('stream-perm'));
+    expect(h.robot.replies[0]!.text).toBe(withLabel(answerOf('stream-perm')));
     expect(h.cards.calls.create).toBe(0);
     expect(logged(h, 'AI cards turned off for a while; answering in markdown').at(-1)).toMatchObject({ requiredScopes: ['Card.Streaming.Write'] });
   });
@@ -173,7 +174,7 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     breakIt(h);
     ask(h, 'fallback', { staffId: 'stu-fb' });
     await waitFor(() => h.robot.replies.length === 1, 10_000, 'the markdown answer');
-    expect(h.robot.replies[0]!.text).toBe(answerOf('fallback'));
+    expect(h.robot.replies[0]!.text).toBe(withLabel(answerOf('fallback')));
     expect(h.cards.openCards()).toEqual([]);
     expect(logged(h, 'AI cards turned off for a while; answering in markdown')[0]).toMatchObject({ kind });
     expect(await h.storage.cards.list()).toEqual([]);
@@ -184,7 +185,7 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     h.server.inject({ method: 'POST', path: '/v1.0/card/instances/createAndDeliver', delayMs: 1_500, times: 1 });
     ask(h, 'slow-create', { staffId: 'stu-slow' });
     await waitFor(() => h.robot.replies.length === 1, 10_000, 'the markdown answer');
-    expect(h.robot.replies[0]!.text).toBe(answerOf('slow-create'));
+    expect(h.robot.replies[0]!.text).toBe(withLabel(answerOf('slow-create')));
     await waitFor(() => h.cards.cardsIn('stu-slow').some(finished), 10_000, 'the late card closed');
     expect(streamed(h.cards.cardsIn('stu-slow')[0]!)).toEqual([expect.objectContaining({ isFinalize: true, content: CHAT_TEXTS.cardAnsweredBelow })]);
     await waitFor(async () => (await h.storage.cards.list()).length === 0, 2_000, 'the record cleared');
@@ -200,7 +201,7 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     await waitFor(() => h.cards.cardsIn('stu-qps').some(finished), 15_000, 'the card to finish');
     const card = h.cards.cardsIn('stu-qps')[0]!;
     expect(h.cards.rejections.filter((r) => r.code.includes('QpsLimit'))).toHaveLength(2);
-    expect(streamed(card).at(-1)).toMatchObject({ isFinalize: true, content: answerOf('busy') });
+    expect(streamed(card).at(-1)).toMatchObject({ isFinalize: true, content: withLabel(answerOf('busy')) });
     expect(h.robot.replies).toEqual([]);
   });
 
@@ -219,7 +220,7 @@ describe('AI cards (DINGTALK_REPLY_MODE=card)', () => {
     expect(messages[0]).toMatch(/\(2\/\d\)$/);
     // Everything arrived once, in order: the card's part, then the messages without their markers.
     const shown = [final.content.replace(CHAT_TEXTS.cardContinued, ''), ...messages.map((m) => m.replace(/\n\n\(\d+\/\d+\)$/, ''))].join('');
-    expect(shown.replace(/\s+/g, '')).toBe(long.replace(/\s+/g, ''));
+    expect(shown.replace(/\s+/g, '')).toBe(withLabel(long).replace(/\s+/g, ''));
     for (const m of messages) expect((m.match(/```/g) ?? []).length % 2).toBe(0);
   });
 });
@@ -253,7 +254,7 @@ describe('AI cards with the DingTalk assistant backend (its streamed run is what
       const updates = streamed(cards[0]!);
       expect(updates.length).toBeGreaterThanOrEqual(3);
       for (const u of updates.slice(0, -1)) expect(answerOf(q).startsWith(u.content)).toBe(true);
-      expect(updates.at(-1)).toMatchObject({ isFinalize: true, content: answerOf(q) });
+      expect(updates.at(-1)).toMatchObject({ isFinalize: true, content: withLabel(answerOf(q)) });
     }
     expect(fake.robot.replies).toEqual([]);
     expect(fake.cards.unexpectedRejections()).toEqual([]);
@@ -268,7 +269,7 @@ describe('markdown mode (the default): unchanged apart from DingTalk-safe format
     open.push(h);
     ask(h, 'md', { staffId: 'stu-md' });
     await waitFor(() => h.robot.replies.length === 1, 10_000, 'the answer');
-    expect(h.robot.replies[0]!.text).toBe('结果如下：\n\n- **力** · 单位：N\n\n```js\nconst f = m * a; // <b>not html</b>\n```');
+    expect(h.robot.replies[0]!.text).toBe(withLabel('结果如下：\n\n- **力** · 单位：N\n\n```js\nconst f = m * a; // <b>not html</b>\n```'));
     expect(h.cards.calls).toEqual({ create: 0, stream: 0, instances: 0 });
     await waitFor(() => logged(h, 'reply delivered').length === 1, 2_000, 'the log line');
     expect(logged(h, 'reply delivered').at(-1)).toMatchObject({ parts: 1, dingtalkCalls: { send: 1 } });
