@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { ackLatency } from './ack-latency.js';
 import { calls } from './calls.js';
+import { cards } from './cards.js';
 import { concurrency } from './concurrency.js';
 import { machineInfo } from './machine.js';
 import { overhead } from './overhead.js';
+import { policyOverhead } from './policy-overhead.js';
 import { reconnect } from './reconnect.js';
 import { resourcesAndThroughput } from './resources.js';
 import { scale } from './scale.js';
@@ -15,8 +17,8 @@ import { chatThroughput, httpThroughput, THROUGHPUT_DEFAULTS, throughputRows } f
 /**
  * `npm run bench [-- name ...]`: runs the scenarios in order (all by default), prints one table
  * with each figure's target and PASS/MISS, and writes bench/results.json. Names: overhead,
- * calls, concurrency, throughput (with resources), ack, reconnect, scale (Redis, several
- * instances, failover; needs Debian's redis-server). Environment: BENCH_LOG_LEVEL
+ * calls, concurrency, throughput (with resources), ack, reconnect, cards, policy, scale (Redis,
+ * several instances, failover; needs Debian's redis-server). Environment: BENCH_LOG_LEVEL
  * (service log level, default warn), BENCH_RESULTS (output file), BENCH_SERVICE_ROOT (benchmark
  * another tree's src/, e.g. a copy with a candidate fix).
  */
@@ -27,6 +29,8 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult[]>> = {
   throughput: () => sequence([() => resourcesAndThroughput(), pollingThroughput]),
   ack: () => sequence([() => ackLatency()]),
   reconnect: () => sequence([() => reconnect()]),
+  cards: () => sequence([() => cards()]),
+  policy: () => sequence([() => policyOverhead()]),
   scale: () => sequence([() => scale()]),
 };
 

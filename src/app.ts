@@ -4,12 +4,16 @@ import { selectBackend } from './backends/select-backend.js';
 import type { Config } from './config/config.js';
 import { createDingTalkApi } from './dingtalk/dingtalk-http-client.js';
 import { ChatHandler } from './chat/chat-handler.js';
-import { RobotReplier } from './replies/dingtalk-markdown/robot-replier.js';
+import { selectReplies } from './replies/select-replies.js';
+import { QuestionPolicy } from './policy/question-policy.js';
+import { RetentionPurge } from './policy/retention-purge.js';
+import { RobotDirectMessenger } from './replies/dingtalk-markdown/robot-direct-messenger.js';
 import { createStreamTransport, type StreamTransport, type StreamTuning } from './transports/dingtalk-stream/stream-transport.js';
 import { ConversationEngine, type EngineOptions } from './engine/conversation-engine.js';
 import { buildHttpApp } from './transports/http/http-app.js';
 import { readinessChecks } from './health/readiness-checks.js';
 import { ReadinessMonitor, type MonitorTuning } from './health/readiness-monitor.js';
+import type { DingTalkApi } from './dingtalk/dingtalk-api.js';
 import type { Logger, SecretRedactor } from './logger.js';
 import { BridgeMetrics } from './metrics/bridge-metrics.js';
 import { openStorage, type Storage } from './storage/open-storage.js';
@@ -25,6 +29,8 @@ export interface AppDeps {
   readonly metrics?: BridgeMetrics;
   /** Retry pacing of failing dependency checks (tests); production uses the defaults. */
   readonly healthTuning?: Partial<MonitorTuning>;
+  /** The school clock of policy (quotas, quiet hours, exams); tests move it. */
+  readonly clock?: () => number;
 }
 
 export interface App {
@@ -40,9 +46,10 @@ export interface App {
   readonly metrics: BridgeMetrics;
   /** The background dependency checks behind `/healthz` `checks`. */
   readonly readiness: ReadinessMonitor;
+  readonly policy: QuestionPolicy;
+  /** Deletes what is past its retention (at start, then hourly). */
+  readonly purge: RetentionPurge;
 }
-
-const SWEEP_INTERVAL_MS = 60 * 60_000;
 // With the Stream stop (about 4 s at most) this keeps a stop under main.ts's 8 s hard limit.
 const DRAIN_TIMEOUT_MS = 3_000;
 
@@ -69,12 +76,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     locks: storage.coordination?.locks,
     ...engineLimits(config),
   });
-  const replier = new RobotReplier({ api, robotCode: config.dingtalk.appKey, timeoutMs: config.dingtalk.timeoutMs, logger });
+  const replies = selectReplies({ config, api, cards: storage.cards, logger });
+  const policy = buildPolicy(config, storage, backend.name, api, logger, deps.clock);
+  const purge = new RetentionPurge({ storage, retention: config.policy.retention, clock: policy.clock, logger });
   const chat = new ChatHandler({
     ...config.chat,
     engine,
     ledger: storage.ledger,
-    replier,
+    replier: replies.replier,
+    policy,
     logger: logger.child({ transport: 'chat' }),
     questions: metrics.questionMeter('chat', backend.name),
   });
@@ -101,23 +111,23 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const http = await buildHttpApp({
     config,
     engine,
+    policy,
     logger,
     health: { storageReachable: () => storage.ping(), stream: () => streamHealth(stream), checks: () => readiness.snapshot() },
     metrics: { registry: metrics.registry, questions: metrics.questionMeter('http', backend.name) },
   });
 
-  let sweepTimer: NodeJS.Timeout | undefined;
   let url = '';
   let stopping: Promise<void> | undefined;
 
   const stop = async () => {
-    clearInterval(sweepTimer);
     readiness.stop();
+    await purge.stop();
     // Stop intake first (the Stream socket, then HTTP); in-flight work finishes (bounded) or
     // stays pending in the ledger, and only then does the store close.
     await stream.stop().catch((err) => logger.warn('stream stop failed', { err: String(err) }));
     await Promise.race([
-      Promise.allSettled([http.close(), engine.drain()]),
+      Promise.allSettled([http.close(), engine.drain(), replies.stop()]),
       new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref()),
     ]);
     await storage.close();
@@ -132,6 +142,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     stream,
     metrics,
     readiness,
+    policy,
+    purge,
     get url() {
       return url;
     },
@@ -139,10 +151,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       await http.listen({ port: config.http.port, host: config.http.host });
       const address = http.server.address() as AddressInfo;
       url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-      sweepTimer = setInterval(() => {
-        storage.sweep().catch((err) => logger.warn('storage sweep failed', { err: String(err) }));
-      }, SWEEP_INTERVAL_MS).unref();
+      // Text past its retention goes before anything new is taken in.
+      await purge.start();
       logger.info('http api listening', { url, assistant: backend.name });
+      await replies.start(storage.ledger);
       // In the background, beside the Stream connection: wrong credentials show within seconds.
       readiness.start();
       await stream.start();
@@ -152,6 +164,30 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       return stopping;
     },
   };
+}
+
+/** School policy over the storage; counsellors are messaged by the app robot. */
+function buildPolicy(
+  config: Config,
+  storage: Storage,
+  backendName: string,
+  api: DingTalkApi,
+  logger: Logger,
+  clock: (() => number) | undefined,
+): QuestionPolicy {
+  const messenger = config.dingtalk.appKey
+    ? new RobotDirectMessenger({ api, robotCode: config.dingtalk.appKey, timeoutMs: config.dingtalk.timeoutMs })
+    : undefined;
+  return new QuestionPolicy({
+    config: config.policy,
+    stores: storage.policy,
+    pseudonymKey: storage.pseudonymKey,
+    backendName,
+    messenger,
+    sessionTtlMs: config.sessions.ttlMs,
+    logger,
+    now: clock,
+  });
 }
 
 /** The engine's limits as configured (SESSION_TTL_MINUTES, ANSWER_TIMEOUT_SECONDS, ...). */

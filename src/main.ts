@@ -2,6 +2,7 @@ import dotenv from 'dotenv';
 import { buildApp, type App } from './app.js';
 import { backendSecrets } from './backends/select-backend.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { readConfigFileFromDisk } from './config/policy-env.js';
 import { StorageError } from './errors.js';
 import { EXIT_CONFIG_ERROR, EXIT_FAILURE } from './exit-codes.js';
 import { createLogger, flushLogger, type Logger, SecretRedactor } from './logger.js';
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
  */
 function readConfigOrExit(): Config {
   try {
-    return loadConfig(process.env);
+    return loadConfig(process.env, { readFile: readConfigFileFromDisk });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(

@@ -2,6 +2,7 @@ import type { RecordedAck } from '../../test/fakes/fake-stream-gateway.js';
 import type { RecordedReply } from '../../test/fakes/fake-robot-api.js';
 import { startFakeDingTalk, type FakeDingTalk } from '../../test/fakes/fake-dingtalk.js';
 import { type BenchModel, type InstalledBenchModel, installBenchModel } from './bench-models.js';
+import { withoutLabel } from '../../test/helpers/ai-label.js';
 
 /** Upstream calls by endpoint family, as the issue names them. */
 export interface CallCounts {
@@ -60,8 +61,10 @@ export async function startBenchFake(runDurationMs: number, modelKind?: BenchMod
   patchPush(fake.robot.replies, (r: RecordedReply) => {
     const at = performance.now();
     webhook++;
-    replies.push({ conversationId: r.conversationId, text: r.text, at });
-    replyWaiters.get(replyKey(r.conversationId, r.text))?.(at);
+    // Answers carry the AI label (and in groups an @ after it): waiters name the model's text.
+    const text = withoutLabel(r.text);
+    replies.push({ conversationId: r.conversationId, text, at });
+    replyWaiters.get(replyKey(r.conversationId, text))?.(at);
   });
 
   const wait = <K>(map: Map<K, (at: number) => void>, key: K, known: number | undefined, timeoutMs: number, what: string) =>

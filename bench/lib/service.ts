@@ -86,6 +86,7 @@ export function benchEnv(fake: BenchFake, overrides: Record<string, string> = {}
     HOST: '127.0.0.1',
     RATE_LIMIT: '1000000/minute',
     USER_RATE_LIMIT: '1000000/minute',
+    STUDENT_DAILY_QUOTA: '0', // unlimited: a throughput run asks far more than a student's day
     MAX_CONCURRENT_RUNS: '250',
     CHAT_QUEUE_LIMIT: '25',
     ANSWER_TIMEOUT_SECONDS: '30',

@@ -1,6 +1,11 @@
+import type { TokenUsage } from '../backends/assistant-backend.js';
 import type { ConversationTurn } from '../engine/types.js';
 import { AssistantError, BusyError, StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { failureOutcome } from '../policy/failure-outcome.js';
+import type { QuestionPolicy } from '../policy/question-policy.js';
+import type { Role } from '../policy/roles.js';
+import type { AuditOutcome } from '../storage/audit-trail.js';
 import type { AnswerDraft, ChatMessage, ChatReplier } from './chat-message.js';
 import { assistantFailureText, CHAT_TEXTS } from './chat-texts.js';
 
@@ -18,45 +23,64 @@ export interface AnswerInput {
   readonly replier: ChatReplier;
   readonly thinkingNoticeMs: number;
   readonly message: ChatMessage;
-  readonly text: string;
+  /** The question as policy lets the model see it, with the asker's role and prompt. */
+  readonly ask: QuestionToAsk;
+  /** Filters the answer (blocked words) and labels it. */
+  readonly policy: Pick<QuestionPolicy, 'answerFilter' | 'present'>;
   readonly signal: AbortSignal;
   readonly log: Logger;
+}
+
+export interface QuestionToAsk {
+  readonly text: string;
+  readonly role: Role;
+  readonly systemPrompt: string;
+  /** Shown above the answer (personal data was removed). */
+  readonly notice?: string;
 }
 
 /** What to send for a question: the answer or one friendly sentence, and where it is being written. */
 export interface QuestionReply {
   readonly text: string;
   readonly failed: boolean;
-  /** Why it failed, for the metrics: an AssistantError kind, `busy`, `unavailable` or `empty`. */
-  readonly failure?: string;
   /** The streamed answer to finish with `text`, when the replier streams. */
   readonly draft?: AnswerDraft;
+  /** For the audit trail. */
+  readonly outcome: AuditOutcome;
+  readonly usage?: TokenUsage;
+  /** The model's answer as given (no label), for a review transcript. */
+  readonly answer?: string;
 }
 
 /**
- * Asks the assistant and returns what to reply: the answer, or one friendly sentence when it
- * could not be had (details go to the log). A streaming replier shows the answer as it is
- * written; otherwise a "working on it" notice goes out if the answer is slow, always delivered
- * before the caller sends the answer.
+ * Asks the assistant and returns what to reply: the answer with its AI label, or one friendly
+ * sentence when it could not be had (details go to the log). A streaming replier shows the
+ * answer as it is written (blocked words never reach it); otherwise a "working on it" notice
+ * goes out if the answer is slow, always delivered before the caller sends the answer.
  */
 export async function answerQuestion(input: AnswerInput): Promise<QuestionReply> {
-  const { turn, message, text, signal, log } = input;
+  const { turn, message, ask, policy, signal, log } = input;
   const draft = await startDraft(input);
   const notice = new ThinkingNotice(input);
   if (!draft) notice.arm();
+  const filter = policy.answerFilter();
   try {
     const result = await turn.ask({
-      text,
+      text: ask.text,
+      systemPrompt: ask.systemPrompt,
+      role: ask.role,
       requestId: message.id,
       signal,
       logContext: { msgId: message.id, transport: 'chat' },
-      onText: draft ? (soFar) => draft.update(soFar) : undefined,
+      onText: filter.guard(draft ? (soFar) => draft.update(soFar) : undefined),
+      screenAnswer: filter.check,
     });
     if (result.answer.trim() === '') {
       log.warn('assistant returned an empty answer');
-      return { text: CHAT_TEXTS.failed, failed: true, draft, failure: 'empty' };
+      return { text: CHAT_TEXTS.failed, failed: true, draft, outcome: 'failed', usage: result.usage };
     }
-    return { text: result.answer, failed: false, draft };
+    const text = policy.present(result.answer, ask.notice);
+    return { text, failed: false, draft, outcome: 'answered', usage: result.usage, answer: result.answer };
   } catch (err) {
     if (signal.aborted) {
       // Stopping: the message stays pending; the draft is closed with the failure sentence
@@ -65,7 +89,7 @@ export async function answerQuestion(input: AnswerInput): Promise<QuestionReply>
       throw new HandlingCancelled();
     }
     log.warn('question not answered', { err: String(err), kind: failureKind(err) });
-    return { text: failureText(err), failed: true, draft, failure: failureOf(err) };
+    return { text: failureText(err), failed: true, draft, outcome: failureOutcome(err) };
   } finally {
     await notice.settle();
   }
@@ -85,12 +109,6 @@ function failureText(err: unknown): string {
   if (err instanceof BusyError) return CHAT_TEXTS.busy;
   if (err instanceof StorageError) return CHAT_TEXTS.unavailable;
   return CHAT_TEXTS.failed;
-}
-
-function failureOf(err: unknown): string {
-  if (err instanceof AssistantError) return err.kind;
-  if (err instanceof BusyError) return 'busy';
-  return err instanceof StorageError ? 'unavailable' : 'failed';
 }
 
 function failureKind(err: unknown): string {

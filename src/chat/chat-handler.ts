@@ -3,12 +3,15 @@ import { directConversationKey, groupConversationKey, type ConversationKey } fro
 import type { ConversationService, ConversationTurn } from '../engine/types.js';
 import { BusyError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { questionOutcome, type QuestionMeter } from '../metrics/bridge-metrics.js';
+import type { QuestionMeter } from '../metrics/bridge-metrics.js';
+import type { QuestionPolicy } from '../policy/question-policy.js';
+import { parseTeacherCommand } from '../policy/teacher-commands.js';
 import type { MessageLedger } from '../storage/message-ledger.js';
 import type { ChatMessage, ChatReplier, ChatSink } from './chat-message.js';
 import { CHAT_TEXTS, tooLongText } from './chat-texts.js';
 import { classifyMessage } from './classify-message.js';
-import { answerQuestion, HandlingCancelled, type QuestionReply } from './answer-question.js';
+import { HandlingCancelled, type QuestionReply } from './answer-question.js';
+import { decideQuestion, type QuestionAudit } from './question-flow.js';
 import { SenderRateLimit } from './sender-rate-limit.js';
 
 /**
@@ -20,11 +23,16 @@ export interface ChatHandlerOptions extends Omit<Config['chat'], 'streamEnabled'
   readonly engine: ConversationService;
   readonly ledger: MessageLedger;
   readonly replier: ChatReplier;
+  /** School policy: roles, checks, labels, audit (src/policy). */
+  readonly policy: QuestionPolicy;
   readonly logger: Logger;
-  /** Counts each question message once, when its reply has gone out. */
+  /** Counts each question message once, when its reply went out (or with its audit record). */
   readonly questions?: QuestionMeter;
   readonly now?: () => number;
 }
+
+/** What a recorded reply carries for the audit record written once it is delivered. */
+type RecordedAudit = QuestionAudit & { readonly startedAt: number };
 
 /**
  * The chat side of the bot: admits a message into the ledger (the redelivery guard), then
@@ -67,15 +75,17 @@ export class ChatHandler implements ChatSink {
   async recover(): Promise<number> {
     let resumed = 0;
     // The ledger lists them in arrival order (same-millisecond admits included).
-    for (const entry of await this.options.ledger.pending()) {
+    const { ledger } = this.options;
+    for (const entry of await (ledger.recoverable ? ledger.recoverable() : ledger.pending())) {
       if (!isChatMessage(entry.payload)) {
         await this.options.ledger.complete(entry.id);
         continue;
       }
       const recordedReply = typeof entry.progress?.reply === 'string' ? entry.progress.reply : undefined;
+      const audit = entry.progress?.audit as RecordedAudit | undefined;
       this.options.logger.info('resuming a chat message left unanswered', { msgId: entry.id, replyReady: recordedReply !== undefined });
       this.arrivals.set(entry.payload, entry.admittedAt);
-      this.track(entry.payload, this.handle(entry.payload, Promise.resolve(true), recordedReply));
+      this.track(entry.payload, this.handle(entry.payload, Promise.resolve(true), recordedReply === undefined ? undefined : { text: recordedReply, audit }));
       resumed++;
     }
     return resumed;
@@ -105,7 +115,7 @@ export class ChatHandler implements ChatSink {
   }
 
   /** Takes the conversation's place in line synchronously; the rest waits for admission. */
-  private async handle(message: ChatMessage, admission: Promise<boolean>, recordedReply: string | undefined): Promise<void> {
+  private async handle(message: ChatMessage, admission: Promise<boolean>, recorded: RecordedReply | undefined): Promise<void> {
     const key = this.conversationKey(message);
     const log = this.options.logger.child({ msgId: message.id, conversationKey: key });
     try {
@@ -113,56 +123,99 @@ export class ChatHandler implements ChatSink {
         if (!(await admission)) return;
         // In a burst, every frame is recorded and acked before any answer takes the CPU.
         await this.options.ledger.idle();
-        await this.process(message, turn, log, recordedReply);
+        await this.process(message, turn, log, recorded);
       });
     } catch (err) {
       if (!(err instanceof BusyError)) throw err;
       if (!(await admission)) return;
       log.warn('conversation queue full');
       await this.replyAndComplete(message, CHAT_TEXTS.busy, log);
+      await this.auditRefused(message, key, 'busy');
     }
   }
 
   /** Runs as the conversation's turn: one message of a conversation at a time. */
-  private async process(message: ChatMessage, turn: ConversationTurn, log: Logger, recordedReply?: string): Promise<void> {
+  private async process(message: ChatMessage, turn: ConversationTurn, log: Logger, recorded?: RecordedReply): Promise<void> {
     if (this.stopping.signal.aborted) return; // shutting down: stays pending for the next process
     const refusal = this.refusal(message, log);
     if (refusal === 'drop') return this.options.ledger.complete(message.id);
-    if (refusal) return this.replyAndComplete(message, refusal, log);
+    if (refusal) {
+      await this.replyAndComplete(message, refusal, log);
+      return this.auditRefused(message, turn.key, refusal === CHAT_TEXTS.notEnabled ? 'not_allowed' : 'limited');
+    }
     // An earlier process got the answer but stopped before it was delivered: send that.
-    if (recordedReply !== undefined) return this.replyAndComplete(message, recordedReply, log);
+    if (recorded !== undefined) {
+      await this.replyAndComplete(message, recorded.text, log);
+      return recorded.audit && this.audit(message, turn.key, recorded.audit);
+    }
     const intent = classifyMessage(message.content);
     let text: string;
     switch (intent.kind) {
-      case 'question': {
-        let reply: QuestionReply;
-        try {
-          const signal = this.stopping.signal;
-          reply = await answerQuestion({ ...this.options, turn, message, text: intent.text, signal, log });
-        } catch (err) {
-          if (err instanceof HandlingCancelled) return;
-          throw err;
-        }
-        await this.recordReply(message, reply.text, log);
-        try {
-          return await this.replyAndComplete(message, reply.text, log, reply);
-        } finally {
-          this.countQuestion(message, reply);
-        }
-      }
+      case 'question':
+        return this.question(message, turn, intent.text, log);
       case 'new-conversation':
         await turn.reset();
         log.info('conversation reset by the user');
         text = CHAT_TEXTS.newConversation;
         break;
-      case 'help':
-        text = CHAT_TEXTS.help;
+      case 'help': {
+        const teacher = this.options.policy.chatAsker(message, turn.key).role === 'teacher';
+        text = teacher ? `${CHAT_TEXTS.help}\n\n${CHAT_TEXTS.teacherHelp}` : CHAT_TEXTS.help;
         break;
+      }
       default:
         log.info('chat message not for the assistant', { intent: intent.kind });
         text = cannedText(intent.kind, 'limit' in intent ? intent.limit : 0);
     }
     await this.replyAndComplete(message, text, log);
+  }
+
+  /**
+   * A question through school policy (src/policy): the reply (or a silent completion when a
+   * one-time notice was given before), then its audit record once it is delivered.
+   */
+  private async question(message: ChatMessage, turn: ConversationTurn, text: string, log: Logger): Promise<void> {
+    const startedAt = this.options.policy.clock.now();
+    let outcome;
+    try {
+      outcome = await decideQuestion({ ...this.options, turn, message, text, signal: this.stopping.signal, log });
+    } catch (err) {
+      if (err instanceof HandlingCancelled) return;
+      throw err;
+    }
+    const audit = outcome.audit && { ...outcome.audit, startedAt };
+    if (outcome.text === undefined) {
+      await this.options.ledger.complete(message.id);
+    } else {
+      await this.recordReply(message, outcome.text, log, audit);
+      // Counted once the reply went out, even when the ledger cannot be told (store down).
+      await this.replyAndComplete(message, outcome.text, log, outcome.reply).finally(() => audit && this.countQuestion(message, audit.outcome));
+    }
+    await outcome.afterReply;
+    if (audit) await this.audit(message, turn.key, audit);
+  }
+
+  private audit(message: ChatMessage, key: ConversationKey, audit: RecordedAudit): Promise<void> {
+    this.countQuestion(message, audit.outcome);
+    return this.options.policy.record(this.options.policy.chatAsker(message, key), { id: `chat:${message.id}`, ...audit });
+  }
+
+  // --- Metrics (issue 12): one count per question message: its reply sent, or its audit record. ---
+  private readonly arrivals = new WeakMap<ChatMessage, number>();
+  private readonly counted = new WeakSet<ChatMessage>();
+
+  private countQuestion(message: ChatMessage, outcome: RecordedAudit['outcome']): void {
+    if (this.counted.has(message)) return;
+    this.counted.add(message);
+    this.options.questions?.count(outcome, this.arrivals.get(message) ?? message.createdAt);
+  }
+  // --- end of metrics ---
+
+  /** A question refused before policy looked at it (not allowed, too fast, queue full) is still audited. */
+  private async auditRefused(message: ChatMessage, key: ConversationKey, outcome: RecordedAudit['outcome']): Promise<void> {
+    const intent = classifyMessage(message.content);
+    if (intent.kind !== 'question' || parseTeacherCommand(intent.text)) return;
+    await this.audit(message, key, { outcome, startedAt: this.options.policy.clock.now() });
   }
 
   /** Why the message gets no answer: a short reply, 'drop' (silently), or undefined (go on). */
@@ -186,9 +239,11 @@ export class ChatHandler implements ChatSink {
    * Keeps the answer with the message before it is sent, so a process killed before the send
    * is confirmed delivers this text after the restart instead of asking the assistant again.
    */
-  private async recordReply(message: ChatMessage, text: string, log: Logger): Promise<void> {
+  private async recordReply(message: ChatMessage, text: string, log: Logger, audit?: RecordedAudit): Promise<void> {
     try {
-      await this.options.ledger.update(message.id, { reply: text });
+      // The audit keeps no text: question and answer stay out of it even until delivery.
+      const { question: _q, answer: _a, ...meta } = audit ?? {};
+      await this.options.ledger.update(message.id, audit ? { reply: text, audit: meta } : { reply: text });
     } catch (err) {
       log.warn('could not record the answer before sending it', { err: String(err) });
     }
@@ -205,15 +260,6 @@ export class ChatHandler implements ChatSink {
     await this.options.ledger.complete(message.id);
   }
 
-  // --- Metrics (issue 12): one count per question message, once its reply has gone out. ---
-  private readonly arrivals = new WeakMap<ChatMessage, number>();
-
-  private countQuestion(message: ChatMessage, reply: QuestionReply): void {
-    const outcome = reply.failed ? questionOutcome(reply.failure) : 'answered';
-    this.options.questions?.count(outcome, this.arrivals.get(message) ?? message.createdAt);
-  }
-  // --- end of metrics ---
-
   private conversationKey(message: ChatMessage): ConversationKey {
     const { conversation, sender } = message;
     if (conversation.kind === 'direct') return directConversationKey(conversation.id);
@@ -228,6 +274,12 @@ export class ChatHandler implements ChatSink {
     if (message.conversation.kind !== 'group' || allowedGroups.length === 0) return true;
     return allowedGroups.includes(message.conversation.id);
   }
+}
+
+/** A reply an earlier process recorded but had not delivered, with what its audit record needs. */
+interface RecordedReply {
+  readonly text: string;
+  readonly audit?: RecordedAudit;
 }
 
 function cannedText(kind: string, limit: number): string {

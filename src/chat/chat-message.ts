@@ -25,6 +25,8 @@ export interface ChatSender {
   /** Organisation user id when known, else the platform's opaque sender id. */
   readonly id: string;
   readonly name?: string;
+  /** The platform says this user administers the organisation (TEACHERS_FROM_ADMINS). */
+  readonly isAdmin?: boolean;
 }
 
 export type ChatContent =

@@ -1,10 +1,14 @@
 import type { z } from 'zod';
+import { toReplyConfig, type ReplyConfig } from './card-env.js';
 import { DEFAULT_SYSTEM_PROMPT } from './default-prompts.js';
 import type { RateLimit } from './env-fields.js';
 import { CONDITIONAL_RULES, ENV_SCHEMA } from './env-schema.js';
 import { type ScaleConfig, toScaleConfig } from './scale-env.js';
+import { type ConfigFileReader, type PolicyConfig, readPolicyFiles, toPolicyConfig } from './policy-env.js';
 
 export type { RateLimit } from './env-fields.js';
+export type { ReplyConfig, ReplyMode } from './card-env.js';
+export type { ConfigFileReader, PolicyConfig } from './policy-env.js';
 
 /**
  * All configuration, read from an env object in one place (probot's readEnvOptions). Every
@@ -74,6 +78,18 @@ export interface Config extends ScaleConfig {
     /** WEB_CHAT_ENABLED: the chat page at `GET /`. */
     readonly enabled: boolean;
   };
+  /** How chat answers are shown (DINGTALK_REPLY_MODE, AI-card settings). */
+  readonly replies: ReplyConfig;
+  /** School policy: roles, prompts, fair use, labels, crisis hand-off, filter, retention. */
+  readonly policy: PolicyConfig;
+}
+
+export interface LoadConfigOptions {
+  /**
+   * Reads files the configuration names (`STUDENT_PROMPT=@file`, CRISIS_WORDS_FILE...). main
+   * passes the file system; without it, naming a file is reported as a problem.
+   */
+  readonly readFile?: ConfigFileReader;
 }
 
 /** Start-up failed because of configuration; `problems` lists every issue found. */
@@ -91,8 +107,11 @@ export const CONFIG_VARIABLES = Object.keys(ENV_SCHEMA.shape);
 
 type Env = z.output<typeof ENV_SCHEMA>;
 
-/** Pure: the same env always gives the same Config, or a ConfigError listing all problems. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Pure: the same env (and files) always give the same Config, or a ConfigError listing all
+ * problems.
+ */
+export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
   // Treat empty strings like unset so `FOO=` in .env falls back to the default.
   const cleaned = Object.fromEntries(CONFIG_VARIABLES.map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = ENV_SCHEMA.safeParse(cleaned);
@@ -100,11 +119,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Which variables are required depends on others (backend, Stream): checked on the raw
   // values, so they are reported together with the format problems above.
   for (const rule of CONDITIONAL_RULES) problems.push(...rule(cleaned));
+  const files = readPolicyFiles(cleaned, options.readFile);
+  problems.push(...files.problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
-  return toConfig(parsed.data);
+  return toConfig(parsed.data, files);
 }
 
-function toConfig(e: Env): Config {
+function toConfig(e: Env, files: ReturnType<typeof readPolicyFiles>): Config {
   const origins: Config['http']['corsOrigins'] =
     e.CORS_ORIGINS === '*' ? '*' : e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
   return Object.freeze({
@@ -140,6 +161,8 @@ function toConfig(e: Env): Config {
     },
     log: { level: e.LOG_LEVEL, file: e.LOG_FILE || undefined, format: e.LOG_FORMAT, retentionDays: e.LOG_RETENTION_DAYS },
     webChat: { enabled: e.WEB_CHAT_ENABLED },
+    replies: toReplyConfig(e),
+    policy: toPolicyConfig(e, files, e.SYSTEM_PROMPT || undefined),
     ...toScaleConfig(e),
   });
 }

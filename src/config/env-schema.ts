@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CARD_ENV, CARD_RULES } from './card-env.js';
+import { POLICY_ENV, POLICY_RULES } from './policy-env.js';
 import { bool, intIn, jsonObject, list, oneOf, optionalText, optionalUrl, rateLimit, text, url } from './env-fields.js';
 import { SCALE_ENV, SCALE_RULES } from './scale-env.js';
 import { FRONTDOOR_ENV } from './frontdoor-env.js';
@@ -46,6 +48,8 @@ export const ENV_SCHEMA = z.object({
   LOG_FILE: optionalText,
   ...SCALE_ENV,
   ...FRONTDOOR_ENV,
+  ...CARD_ENV,
+  ...POLICY_ENV,
 });
 
 type RawEnv = Readonly<Record<string, string | undefined>>;
@@ -98,4 +102,6 @@ export const CONDITIONAL_RULES: readonly ConditionalRule[] = [
     });
   },
   ...SCALE_RULES,
+  ...CARD_RULES,
+  ...POLICY_RULES,
 ];

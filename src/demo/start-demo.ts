@@ -1,3 +1,4 @@
+import { readConfigFileFromDisk } from '../config/policy-env.js';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp, type App } from '../app.js';
@@ -69,6 +70,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const model = demoModelOf(options.env);
     const config = loadConfig(
       demoServiceEnv(options.env, { dingtalkBase, ...simulator.credentials, storage: options.storage ?? DEMO_STORAGE, host: settings.host, model }),
+      { readFile: readConfigFileFromDisk },
     );
     const { logger, redactor } = options.logs ?? consoleLogs(config, model);
     const backend = model.kind === 'demo' ? createDemoBackend({ stepMs: options.backendStepMs }) : undefined;

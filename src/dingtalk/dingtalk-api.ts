@@ -39,12 +39,14 @@ export class DingTalkApiError extends Error {
   readonly requestId?: string;
   /** Milliseconds DingTalk asked us to wait, when it said (throttling). */
   readonly retryAfterMs?: number;
+  /** The permissions a 403 says the app lacks (`accessdenieddetail.requiredScopes`). */
+  readonly requiredScopes?: readonly string[];
 
   constructor(
     status: number,
     code: string,
     message: string,
-    extra: { requestId?: string; retryAfterMs?: number } = {},
+    extra: { requestId?: string; retryAfterMs?: number; requiredScopes?: readonly string[] } = {},
   ) {
     super(`DingTalk ${status} ${code}: ${message}`);
     this.name = 'DingTalkApiError';
@@ -52,6 +54,7 @@ export class DingTalkApiError extends Error {
     this.code = code;
     this.requestId = extra.requestId;
     this.retryAfterMs = extra.retryAfterMs;
+    this.requiredScopes = extra.requiredScopes;
   }
 }
 

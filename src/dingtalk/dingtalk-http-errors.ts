@@ -22,7 +22,9 @@ export function toDingTalkApiError(
   const message = typeof body?.message === 'string' ? body.message : describe(rawBody);
   const requestId =
     str(body?.requestid) ?? str(body?.requestId) ?? str(headers['x-acs-request-id']) ?? undefined;
-  return new DingTalkApiError(status, code, message, { requestId, retryAfterMs: headerWait });
+  const detail = asObject(body?.accessdenieddetail);
+  const scopes = Array.isArray(detail?.requiredScopes) ? detail.requiredScopes.filter((x): x is string => typeof x === 'string') : undefined;
+  return new DingTalkApiError(status, code, message, { requestId, retryAfterMs: headerWait, requiredScopes: scopes });
 }
 
 /**

@@ -68,7 +68,7 @@ export function doctorSteps(deps: DoctorDeps): DoctorStep[] {
     step(
       'AI 卡片权限',
       'AI card permissions',
-      streamOn && cardRepliesOn(config, deps.env)
+      streamOn && cardRepliesOn(config)
         ? { timeoutMs: 2 * dingtalkMs, needsToken: true, run: (s) => checkCardPermissions({ api, config }, s) }
         : notApplicable({ zh: '不适用（未使用 AI 卡片回复）', en: 'not applicable (DINGTALK_REPLY_MODE is not card)' }),
     ),

@@ -1,3 +1,4 @@
+import { readConfigFileFromDisk } from '../config/policy-env.js';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { AssistantBackend } from '../backends/assistant-backend.js';
@@ -21,7 +22,7 @@ export async function runDoctor(env: Env, write: (line: string) => void): Promis
   write('钉钉 AI 助手桥接服务 · 自检 — DingTalk AI Assistant Bridge · doctor');
   let config: Config;
   try {
-    config = loadConfig(env);
+    config = loadConfig(env, { readFile: readConfigFileFromDisk });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     write('✗ 配置 · Configuration');

@@ -3,7 +3,7 @@ import { AssistantError, StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
 import type { ConversationLocks } from '../storage/conversation-locks.js';
-import type { SessionStore } from '../storage/session-store.js';
+import type { SessionRecord, SessionStore } from '../storage/session-store.js';
 import type { ConversationKey } from './conversation-key.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { pseudonymOf } from './pseudonym.js';
@@ -154,6 +154,11 @@ export class ConversationEngine implements ConversationService {
         onCheckpoint: (checkpoint) => this.save(key, checkpoint),
         onText: request.onText,
       });
+      const refusal = request.screenAnswer?.(result.answer);
+      if (refusal) {
+        await this.discardTurn(key, session, result.state);
+        throw refusal;
+      }
       await this.save(key, result.state);
       this.options.metrics?.backendRequests.inc({ backend: backend.name, outcome: 'answered' });
       const newConversation = state === undefined;
@@ -171,15 +176,36 @@ export class ConversationEngine implements ConversationService {
     }
   }
 
+  /**
+   * Keeps a refused answer's turn out of the conversation. A backend without history upstream
+   * (no `forget`) holds the whole history in its state: the state from before the question is
+   * put back. One that keeps history upstream cannot drop one turn there, so the conversation
+   * starts over and its upstream copy is deleted.
+   */
+  private async discardTurn(key: ConversationKey, before: SessionRecord | undefined, after: BackendState): Promise<void> {
+    if (this.options.backend.forget) {
+      await this.options.sessions.delete(key);
+      this.forgetUpstream(key, after);
+    } else if (before) {
+      await this.options.sessions.set(key, before, this.options.sessionTtlMs);
+    } else {
+      await this.options.sessions.delete(key);
+    }
+  }
+
   /** Drops the session; the backend may delete its upstream copy (in the background). */
   private async forget(key: ConversationKey): Promise<void> {
     const session = await this.options.sessions.get(key);
     await this.options.sessions.delete(key);
+    if (session && session.backend === this.options.backend.name) this.forgetUpstream(key, session.state);
+  }
+
+  private forgetUpstream(key: ConversationKey, state: BackendState): void {
     const { backend, logger } = this.options;
-    if (!session || session.backend !== backend.name || !backend.forget) return;
+    if (!backend.forget) return;
     const user = pseudonymOf(key, this.options.pseudonymKey);
     void backend
-      .forget(session.state, { user, deadline: this.now() + this.options.answerTimeoutMs, logContext: { conversationKey: key } })
+      .forget(state, { user, deadline: this.now() + this.options.answerTimeoutMs, logContext: { conversationKey: key } })
       .catch((err: unknown) => logger.warn('could not delete the conversation upstream', { conversationKey: key, err: String(err) }));
   }
 

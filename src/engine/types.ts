@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../backends/assistant-backend.js';
+import type { AssistantError } from '../errors.js';
 import type { ConversationKey } from './conversation-key.js';
 
 /** One question for the engine, from any transport. */
@@ -26,6 +27,12 @@ export interface AskRequest {
   readonly systemPrompt?: string;
   /** `student` or `teacher`, for backends that take the role as an input. */
   readonly role?: string;
+  /**
+   * Looks at the finished answer before it is kept (the school's blocked words). An error
+   * returned is thrown instead of the answer, and the turn is not stored: the conversation is
+   * left as it was before the question (or, for a backend keeping history upstream, started over).
+   */
+  readonly screenAnswer?: (answer: string) => AssistantError | undefined;
 }
 
 export interface AskResult {

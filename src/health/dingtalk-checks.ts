@@ -95,7 +95,7 @@ export async function checkRobotSend({ api, config }: DingTalkCheckDeps, signal:
  * call needs its scope first (403 without it); then DingTalk refuses the unknown card.
  */
 export async function checkCardPermissions({ api, config }: DingTalkCheckDeps, signal: AbortSignal): Promise<CheckResult> {
-  const outTrackId = `doctor_${randomUUID()}`;
+  const outTrackId = `card_probe_${randomUUID()}`;
   const probes: Array<{ scope: string; req: DingTalkRequest }> = [
     {
       scope: 'Card.Streaming.Write',

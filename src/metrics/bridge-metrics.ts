@@ -122,24 +122,6 @@ export class BridgeMetrics {
   }
 }
 
-/**
- * The outcome of a question that could not be answered, from why (an AssistantError kind, or
- * `busy` / `unavailable` / `empty`).
- */
-export function questionOutcome(failure: string | undefined): QuestionOutcome {
-  switch (failure) {
-    case 'timeout':
-    case 'busy':
-    case 'blocked':
-    case 'unavailable':
-    case 'rate_limited':
-    case 'cancelled':
-      return failure;
-    default:
-      return 'failed';
-  }
-}
-
 /** The family of a DingTalk API path, for the quota meter. */
 export function dingtalkApiKind(method: string, path: string): DingTalkApiKind {
   if (path.includes('/oauth2/accessToken') || path.includes('/gettoken')) return 'token';

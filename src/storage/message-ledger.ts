@@ -13,8 +13,14 @@ export interface MessageLedger {
   update(id: string, progress: Readonly<Record<string, unknown>>): Promise<void>;
   /** The message is answered (or deliberately dropped); keep its id only as a guard. */
   complete(id: string): Promise<void>;
-  /** Admitted but not completed messages, oldest first (crash recovery). */
+  /** Admitted but not completed messages, oldest first (crash recovery). Only reads. */
   pending(): Promise<LedgerEntry[]>;
+  /**
+   * The pending messages this process should answer now, oldest first. A ledger shared by
+   * several processes returns those whose owner is gone, claimed atomically, so each goes to
+   * one process once; without it, recovery answers `pending()`.
+   */
+  recoverable?(): Promise<LedgerEntry[]>;
   /** Resolves when no admit is waiting or being written (so acks can go out before answers). */
   idle(): Promise<void>;
 }

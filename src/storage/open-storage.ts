@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
@@ -9,11 +9,13 @@ import { KeyvSessionStore } from './sqlite/keyv-session-store.js';
 import type { SharedCoordination } from './leader-lease.js';
 import type { MessageLedger } from './message-ledger.js';
 import type { OpenCardStore } from './open-card-store.js';
+import type { PolicyStores } from './policy-stores.js';
 import type { SessionStore } from './session-store.js';
 import { SqliteConnection } from './sqlite/sqlite-connection.js';
 import { SqliteInstanceLock } from './sqlite/sqlite-instance-lock.js';
 import { SqliteMessageLedger } from './sqlite/sqlite-message-ledger.js';
 import { SqliteOpenCardStore } from './sqlite/sqlite-open-card-store.js';
+import { openSqlitePolicyStores } from './sqlite/sqlite-policy-stores.js';
 import { openRedisStorage } from './redis/open-redis-storage.js';
 
 export interface Storage {
@@ -21,6 +23,8 @@ export interface Storage {
   readonly ledger: MessageLedger;
   /** AI cards not yet finalized (card reply mode). */
   readonly cards: OpenCardStore;
+  /** Quotas, exams, one-time notices, the audit trail and review transcripts (school policy). */
+  readonly policy: PolicyStores;
   /**
    * A random secret made once per store and kept in it: the key of the pseudonyms that stand
    * for conversations towards model services (stable across restarts, useless elsewhere).
@@ -35,7 +39,11 @@ export interface Storage {
   ping(): Promise<boolean>;
   /** Resolves when the store takes a write; throws StorageError otherwise (doctor, health checks). */
   checkWritable(): Promise<void>;
-  /** Deletes expired sessions and ledger ids so the file does not grow for months. */
+  /**
+   * Deletes expired sessions and ledger ids so the file does not grow for months, then makes
+   * everything deleted so far unreadable on disk (SQLite: the WAL is checkpointed and truncated,
+   * so old page images of deleted text do not linger there).
+   */
   sweep(): Promise<void>;
   close(): Promise<void>;
 }
@@ -91,16 +99,21 @@ async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
   sessionsKeyv.on('error', (err: unknown) => options.logger.error('storage error', { err: String(err) }));
   // One connection at a time: switching a new file to WAL needs it to itself.
   await tuneOrFail(sessionsKeyv, options.url);
-  let ledger: SqliteMessageLedger;
-  let cardsDb: SqliteConnection;
+  let ledger: SqliteMessageLedger | undefined;
+  let cardsDb: SqliteConnection | undefined;
   let cards: SqliteOpenCardStore;
+  let policy: PolicyStores;
   try {
     ledger = await SqliteMessageLedger.open({ file: ledgerFile, ttlMs: options.ledgerTtlMs });
     // memory:// keeps open cards with the ledger's lifetime: a private in-memory database each.
     cardsDb = await SqliteConnection.open({ file: ledgerFile, busyTimeoutMs: 5_000 });
     cards = await SqliteOpenCardStore.open(cardsDb);
+    // Policy writes (quota, audit) sit on a chat answer's path, beside the ledger's: one connection.
+    policy = await openSqlitePolicyStores(ledger.connection, (err) =>
+      options.logger.error('a policy record could not be written', { err: String(err) }),
+    );
   } catch (err) {
-    await sessionsKeyv.disconnect().catch(() => undefined);
+    await Promise.allSettled([sessionsKeyv.disconnect(), ledger?.close(), cardsDb?.close()]);
     throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
   }
   let pseudonymKey: string;
@@ -114,6 +127,7 @@ async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
     sessions: new KeyvSessionStore(sessionsKeyv, options.logger),
     ledger,
     cards,
+    policy,
     pseudonymKey,
     ping: async () => {
       try {
@@ -133,8 +147,11 @@ async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
     sweep: async () => {
       await sweepExpired(sessionsKeyv);
       await ledger.sweep();
+      await ledger.connection.run('checkpointing the WAL failed', 'PRAGMA wal_checkpoint(TRUNCATE)');
     },
     close: async () => {
+      // Batched policy records go out before the ledger closes the connection they share.
+      await Promise.allSettled([policy.quotas.flush(), policy.audit.flush(), policy.transcripts.flush()]);
       await Promise.allSettled([sessionsKeyv.disconnect(), ledger.close(), cardsDb.close()]);
     },
   };
@@ -168,7 +185,7 @@ function openSessionsKeyv(url: string): { sessionsKeyv: Keyv; ledgerFile: string
     throw new StorageError(`SESSION_STORAGE must be sqlite://<file>, memory:// or redis://host:port/db, got ${shown}`);
   }
   const file = match[1]!;
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') createPrivately(file);
   const sessionsKeyv = new Keyv({
     store: new KeyvSqlite({ uri: `sqlite://${file}`, table: 'sessions', busyTimeout: 5000, iterationLimit: 500 }),
     namespace: 'sessions',
@@ -176,6 +193,18 @@ function openSessionsKeyv(url: string): { sessionsKeyv: Keyv; ledgerFile: string
     throwOnErrors: true,
   });
   return { sessionsKeyv, ledgerFile: file };
+}
+
+/**
+ * The database holds minors' words: its folder (when we create it) is 0700 and the file 0600,
+ * readable by the service's user only. SQLite gives the -wal and -shm files the database
+ * file's mode. An existing file is narrowed to 0600 too.
+ */
+function createPrivately(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
 }
 
 async function tuneOrFail(keyv: Keyv, url: string): Promise<void> {
@@ -197,10 +226,19 @@ async function tuneSqlite(keyv: Keyv): Promise<void> {
   if (typeof store.query !== 'function') return; // memory://
   await store.query('PRAGMA journal_mode=WAL');
   await store.query('PRAGMA synchronous=NORMAL');
+  // Expired sessions (their history holds students' words) are deleted through this connection.
+  await store.query('PRAGMA secure_delete=ON');
 }
 
 async function sweepExpired(keyv: Keyv): Promise<void> {
+  const store = keyv.store as { query?: (sql: string, ...params: unknown[]) => Promise<unknown> };
+  if (typeof store.query === 'function') {
+    // One statement instead of keyv's iterator, whose OFFSET paging skips rows it deletes.
+    // Keyv keeps `{"value":…,"expires":<ms>}`; records without an expiry (the pseudonym key) stay.
+    await store.query(`DELETE FROM sessions WHERE (CASE WHEN json_valid(value) THEN json_extract(value, '$.expires') END) < ?`, Date.now());
+    return;
+  }
   if (!keyv.iterator) return;
-  // Keyv's iterator deletes expired rows as it passes them; live ones are just skipped.
+  // memory://: keyv's iterator deletes expired rows as it passes them.
   for await (const _entry of keyv.iterator(undefined));
 }

@@ -88,7 +88,9 @@ describe('the demo chat page in Chromium', () => {
     await send(p, 'Hi <img src=x onerror="window.__pwned=1"> [x](javascript:window.__pwned=2) <script>window.__pwned=3</script>');
     const reply = p.locator('li.msg.from-bot').last();
     await reply.locator('blockquote').waitFor();
-    expect(await reply.locator('blockquote').textContent()).toContain('<img src=x onerror="window.__pwned=1">');
+    // DingTalk-safe markdown drops real tags such as <img> before the reply is sent; the rest of
+    // the HTML arrives as text and must stay text.
+    expect(await reply.locator('blockquote').textContent()).toContain('<script>window.__pwned=3</script>');
     expect(await p.evaluate('window.__pwned')).toBeUndefined();
     expect(await p.locator('#messages img, #messages script').count()).toBe(0);
     expect(await p.locator('#messages a[href^="javascript"]').count()).toBe(0);

@@ -51,6 +51,8 @@ export interface FakeAssistantOptions {
   readonly deltaMode?: 'overwrite' | 'append';
   /** Blank line after each SSE event (standard); false writes the doc sample literally. */
   readonly sseBlankLines?: boolean;
+  /** How many deltas an answer is streamed in (default 3), spread over the run's duration. */
+  readonly deltaCount?: number;
 }
 
 interface WireMessage {
@@ -76,6 +78,8 @@ export interface FakeRun {
   completedAt?: number;
   failedAt?: number;
   lastErrorMsg?: string;
+  /** Date.now() when its first text delta was about to be written (SSE only). */
+  firstDeltaAt?: number;
 }
 
 export interface FakeThread {
@@ -107,6 +111,7 @@ export class FakeAssistantApi {
   answer: FakeAnswerFn;
   deltaMode: 'overwrite' | 'append';
   sseBlankLines: boolean;
+  deltaCount: number;
   readonly threads = new Map<string, FakeThread>();
   readonly calls: Record<FakeEndpoint, number> = {
     createThread: 0,
@@ -130,6 +135,7 @@ export class FakeAssistantApi {
     this.answer = options.answer ?? ((q) => `答：${q}`);
     this.deltaMode = options.deltaMode ?? 'overwrite';
     this.sseBlankLines = options.sseBlankLines ?? true;
+    this.deltaCount = options.deltaCount ?? 3;
     const base = '/v1.0/assistant/threads';
     this.on(server, 'POST', base, 'createThread', () => this.createThread());
     this.on(server, 'GET', `${base}/:threadId`, 'retrieveThread', (req) => this.retrieveThread(req));
@@ -343,13 +349,14 @@ export class FakeAssistantApi {
       return !w.closed;
     };
     if (!(await emit('thread.run.created', runEvent(run, 'in_progress')))) return;
-    const steps = run.answers.reduce((n, a) => n + 1 + planDeltas(a.text, this.deltaMode).length, 0);
+    const steps = run.answers.reduce((n, a) => n + 1 + planDeltas(a.text, this.deltaMode, this.deltaCount).length, 0);
     const pause = Math.max(1, Math.floor((run.durationMs * 0.8) / Math.max(steps, 1)));
     for (const a of run.answers) {
       const created = { createAt: Date.now(), message: { content: '', contentType: 'text', role: a.role }, messageId: a.id, threadId: thread.id };
       if (!(await emit('thread.message.created', created))) return;
-      for (const value of planDeltas(a.text, this.deltaMode)) {
+      for (const value of planDeltas(a.text, this.deltaMode, this.deltaCount)) {
         await sleep(pause);
+        run.firstDeltaAt ??= Date.now();
         const delta = { mode: this.deltaMode, delta: { role: a.role, text: { value }, type: 'text' }, messageId: a.id };
         if (!(await emit('thread.message.delta', delta))) return;
       }

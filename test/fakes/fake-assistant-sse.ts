@@ -64,17 +64,18 @@ export function splitForWire(buf: Buffer): Buffer[] {
 }
 
 /**
- * The delta texts for a final text. `overwrite`: growing prefixes, one with a transient
- * `&&Next` suffix that the next delta removes, and the final text repeated (as in the doc
- * sample). `append`: consecutive pieces.
+ * The delta texts for a final text, in `pieces` steps (default 3). `overwrite`: growing prefixes,
+ * one with a transient `&&Next` suffix that the next delta removes, and the final text repeated
+ * (as in the doc sample). `append`: consecutive pieces.
  */
-export function planDeltas(text: string, mode: 'overwrite' | 'append'): string[] {
+export function planDeltas(text: string, mode: 'overwrite' | 'append', pieces = 3): string[] {
   const chars = Array.from(text);
-  const a = Math.max(1, Math.floor(chars.length / 3));
-  const b = Math.max(a, Math.floor((2 * chars.length) / 3));
-  const parts = [chars.slice(0, a).join(''), chars.slice(a, b).join(''), chars.slice(b).join('')];
+  const n = Math.max(1, Math.min(pieces, chars.length));
+  const cuts = Array.from({ length: n + 1 }, (_, i) => Math.floor((i * chars.length) / n));
+  const parts = cuts.slice(1).map((end, i) => chars.slice(cuts[i], end).join(''));
   if (mode === 'append') return parts.filter((p) => p !== '');
-  const p1 = parts[0]!;
-  const p2 = p1 + parts[1]!;
-  return [p1, `${p2}&&Next`, p2, text, text];
+  const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join(''));
+  // The doc sample: the second prefix first appears with a transient suffix.
+  const withMarker = prefixes.length > 2 ? [prefixes[0]!, `${prefixes[1]}&&Next`, ...prefixes.slice(1)] : prefixes;
+  return [...withMarker, text];
 }

@@ -1,4 +1,5 @@
 import { FakeAssistantApi, type FakeAssistantOptions } from './fake-assistant-api.js';
+import { FakeCardApi } from './fake-card-api.js';
 import { FakeHttpServer } from './fake-http-server.js';
 import { FakeRobotApi } from './fake-robot-api.js';
 import { FakeStreamGateway, type FakeStreamGatewayOptions } from './fake-stream-gateway.js';
@@ -21,6 +22,8 @@ export interface FakeDingTalk {
   /** Stream gateway (connections/open + WebSocket) and robot reply paths. */
   readonly gateway: FakeStreamGateway;
   readonly robot: FakeRobotApi;
+  /** AI-card endpoints (create and deliver, streaming update, instance update). */
+  readonly cards: FakeCardApi;
   close(): Promise<void>;
 }
 
@@ -31,10 +34,11 @@ export async function startFakeDingTalk(options: FakeDingTalkOptions = {}): Prom
   const assistant = new FakeAssistantApi(server, { ...options.assistant, tokens });
   const gateway = new FakeStreamGateway(server, { ...options.gateway, appKey: tokens.appKey, appSecret: tokens.appSecret });
   const robot = new FakeRobotApi(server, { robotCode: tokens.appKey, checkAuth: (r) => tokens.checkAuth(r) });
+  const cards = new FakeCardApi(server, { robotCode: tokens.appKey, checkAuth: (r) => tokens.checkAuth(r) });
   const baseUrl = await server.listen();
   const close = async () => {
     await gateway.close();
     await server.close();
   };
-  return { server, baseUrl, tokens, assistant, gateway, robot, close };
+  return { server, baseUrl, tokens, assistant, gateway, robot, cards, close };
 }

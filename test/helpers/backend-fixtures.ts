@@ -1,3 +1,4 @@
+import { CHECK_QUESTION } from '../../src/backends/check-by-asking.js';
 import type { FakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { difyErrors, FakeDifyApi } from '../fakes/fake-dify-api.js';
 import { FakeOpenAiApi, openAiErrors } from '../fakes/fake-openai-api.js';
@@ -23,11 +24,14 @@ export interface InstalledBackend {
   slowDown(ms: number): void;
   /** False for the DingTalk assistant: a run that never ends makes it abandon its thread. */
   readonly keepsContextAfterTimeout: boolean;
-  /** Questions the model service received (all conversations). */
+  /** Questions the model service received (all conversations), without the service's own checks. */
   questionsReceived(): string[];
 }
 
 const answer = (question: string, earlier: number) => `答：${question}（之前${earlier}轮）`;
+
+/** The readiness check asks the model a one-word question at start-up; suites count only users'. */
+const notChecks = (questions: string[]) => questions.filter((q) => q !== CHECK_QUESTION);
 
 export const OPENAI_FIXTURE: BackendFixture = {
   name: 'openai',
@@ -47,7 +51,7 @@ export const OPENAI_FIXTURE: BackendFixture = {
       },
       keepsContextAfterTimeout: true,
       questionsReceived: () =>
-        api.bodies.map((b: { messages?: Array<{ role: string; content: string }> }) => b.messages?.at(-1)?.content ?? ''),
+        notChecks(api.bodies.map((b: { messages?: Array<{ role: string; content: string }> }) => b.messages?.at(-1)?.content ?? '')),
     };
   },
 };
@@ -65,7 +69,7 @@ export const DIFY_FIXTURE: BackendFixture = {
         api.chunkDelayMs = Math.ceil(ms / 8);
       },
       keepsContextAfterTimeout: true,
-      questionsReceived: () => api.chats.map((r) => String((r.body as { query?: string } | undefined)?.query ?? '')),
+      questionsReceived: () => notChecks(api.chats.map((r) => String((r.body as { query?: string } | undefined)?.query ?? ''))),
     };
   },
 };

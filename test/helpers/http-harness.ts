@@ -4,8 +4,10 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AssistantBackend } from '../../src/backends/assistant-backend.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { readConfigFileFromDisk } from '../../src/config/policy-env.js';
 import { engineLimits } from '../../src/app.js';
 import { ConversationEngine } from '../../src/engine/conversation-engine.js';
+import { QuestionPolicy } from '../../src/policy/question-policy.js';
 import { buildHttpApp } from '../../src/transports/http/http-app.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';
 import { captureLogger, type CapturedLogs } from './capture-logs.js';
@@ -28,6 +30,7 @@ export interface HttpHarness {
   readonly storage: Storage;
   readonly logs: CapturedLogs;
   readonly config: Config;
+  readonly policy: QuestionPolicy;
   ask(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
@@ -38,7 +41,7 @@ export async function startHttpHarness(
   backend: AssistantBackend | ScriptedBackend = new ScriptedBackend(),
 ): Promise<HttpHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), 'http-'));
-  const config = loadConfig({ SESSION_STORAGE: `sqlite://${path.join(dir, 's.sqlite')}`, ...TEST_ENV, ...env });
+  const config = loadConfig({ SESSION_STORAGE: `sqlite://${path.join(dir, 's.sqlite')}`, ...TEST_ENV, ...env }, { readFile: readConfigFileFromDisk });
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
   for (const k of config.http.apiKeys) logs.redactor.add(k);
@@ -49,15 +52,24 @@ export async function startHttpHarness(
     keyPrefix: config.redis.keyPrefix,
     leaseMs: config.redis.leaseMs,
   });
+  const assistant = backend instanceof ScriptedBackend ? backend.backend(logs.logger) : backend;
   const engine = new ConversationEngine({
-    backend: backend instanceof ScriptedBackend ? backend.backend(logs.logger) : backend,
+    backend: assistant,
     sessions: storage.sessions,
     logger: logs.logger,
     pseudonymKey: storage.pseudonymKey,
     locks: storage.coordination?.locks,
     ...engineLimits(config),
   });
-  const app = await buildHttpApp({ config, engine, logger: logs.logger, health: { storageReachable: () => storage.ping() } });
+  const policy = new QuestionPolicy({
+    config: config.policy,
+    stores: storage.policy,
+    pseudonymKey: storage.pseudonymKey,
+    backendName: assistant.name,
+    sessionTtlMs: config.sessions.ttlMs,
+    logger: logs.logger,
+  });
+  const app = await buildHttpApp({ config, engine, policy, logger: logs.logger, health: { storageReachable: () => storage.ping() } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
@@ -69,6 +81,7 @@ export async function startHttpHarness(
     storage,
     logs,
     config,
+    policy,
     async ask(body, headers = {}) {
       const res = await fetch(`${url}/assistant/ask`, {
         method: 'POST',

@@ -4,10 +4,12 @@ import path from 'node:path';
 import { buildApp, type App } from '../../src/app.js';
 import type { AssistantBackend } from '../../src/backends/assistant-backend.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { readConfigFileFromDisk } from '../../src/config/policy-env.js';
 import type { ConversationEngine } from '../../src/engine/conversation-engine.js';
 import type { StreamTransport, StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
 import type { Storage } from '../../src/storage/open-storage.js';
 import { startFakeDingTalk, type FakeDingTalk } from '../fakes/fake-dingtalk.js';
+import type { FakeCardApi } from '../fakes/fake-card-api.js';
 import type { FakeHttpServer } from '../fakes/fake-http-server.js';
 import type { FakeRobotApi } from '../fakes/fake-robot-api.js';
 import type { FakeStreamGateway } from '../fakes/fake-stream-gateway.js';
@@ -23,12 +25,17 @@ export interface HarnessOptions {
   readonly backend?: (parts: { config: Config; logs: CapturedLogs }) => AssistantBackend;
   /** A real backend, configured as in production, against its wire fake on the same server. */
   readonly model?: BackendFixture;
+  /** Runs before the first boot, with the fakes listening (e.g. to seed the SQLite file). */
+  readonly beforeBoot?: (parts: { config: Config; cards: FakeCardApi; robot: FakeRobotApi }) => Promise<void>;
+  /** The school clock of policy (quotas, quiet hours, exams). */
+  readonly clock?: () => number;
 }
 
 export interface StreamHarness {
   readonly server: FakeHttpServer;
   readonly gateway: FakeStreamGateway;
   readonly robot: FakeRobotApi;
+  readonly cards: FakeCardApi;
   readonly tokens: FakeTokenApi;
   readonly backend: ScriptedBackend;
   /** The fake model service when `model` was given. */
@@ -57,6 +64,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
   const fake = await startFakeDingTalk();
   const { server, tokens, gateway, robot } = fake;
   const model = options.model?.install(fake);
+  const { cards } = fake;
   const dir = mkdtempSync(path.join(tmpdir(), 'stream-'));
   const config = loadConfig({
     ASSISTANT_BACKEND: 'dingtalk-assistant',
@@ -71,10 +79,11 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     PORT: '0',
     ...model?.env,
     ...options.env,
-  });
+  }, { readFile: readConfigFileFromDisk });
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
   const scripted = new ScriptedBackend();
+  await options.beforeBoot?.({ config, cards, robot });
 
   const boot = async () => {
     // A model fixture: the backend the config names, built by the app as in production.
@@ -84,6 +93,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
       redactor: logs.redactor,
       backend,
       streamTuning: { ...FAST_TUNING, ...options.tuning },
+      clock: options.clock,
     });
     await app.start();
     if (config.chat.streamEnabled) await waitFor(() => app.stream.status().state === 'connected');
@@ -94,6 +104,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     server,
     gateway,
     robot,
+    cards,
     tokens,
     backend: scripted,
     model,

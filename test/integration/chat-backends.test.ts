@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHAT_TEXTS } from '../../src/chat/chat-texts.js';
+import { withLabel } from '../helpers/ai-label.js';
 import { BACKEND_FIXTURES } from '../helpers/backend-fixtures.js';
 import { startStreamHarness, type StreamHarness, waitFor } from '../helpers/stream-harness.js';
 
@@ -9,6 +10,9 @@ import { startStreamHarness, type StreamHarness, waitFor } from '../helpers/stre
  * `/new` starts over.
  */
 const open: StreamHarness[] = [];
+
+/** A reply as DingTalk shows it: the answer with the AI label, then the @mention in groups. */
+const shown = (answer: string, mention = '') => `${withLabel(answer)}${mention}`;
 afterEach(async () => {
   for (const h of open.splice(0)) await h.close();
 });
@@ -27,14 +31,14 @@ describe.each(BACKEND_FIXTURES)('the chat bot with backend $name', (fixture) => 
     const dm = { conversationId: 'cidDM', staffId: 'stu1' };
     const ann = { conversationId: 'cidClass', group: true, staffId: 'ann' };
     const ben = { conversationId: 'cidClass', group: true, staffId: 'ben' };
-    expect(await say('dm one', dm)).toBe('答：dm one（之前0轮）');
-    expect(await say('ann one', ann)).toBe('答：ann one（之前0轮）\n\n@ann');
-    expect(await say('ben one', ben)).toBe('答：ben one（之前0轮）\n\n@ben');
-    expect(await say('dm two', dm)).toBe('答：dm two（之前1轮）');
-    expect(await say('ann two', ann)).toBe('答：ann two（之前1轮）\n\n@ann');
+    expect(await say('dm one', dm)).toBe(shown('答：dm one（之前0轮）', ''));
+    expect(await say('ann one', ann)).toBe(shown('答：ann one（之前0轮）', '\n\n@ann'));
+    expect(await say('ben one', ben)).toBe(shown('答：ben one（之前0轮）', '\n\n@ben'));
+    expect(await say('dm two', dm)).toBe(shown('答：dm two（之前1轮）', ''));
+    expect(await say('ann two', ann)).toBe(shown('答：ann two（之前1轮）', '\n\n@ann'));
     expect(await say('/new', dm)).toBe(CHAT_TEXTS.newConversation);
-    expect(await say('dm three', dm)).toBe('答：dm three（之前0轮）');
-    expect(await say('ann three', ann)).toBe('答：ann three（之前2轮）\n\n@ann');
+    expect(await say('dm three', dm)).toBe(shown('答：dm three（之前0轮）', ''));
+    expect(await say('ann three', ann)).toBe(shown('答：ann three（之前2轮）', '\n\n@ann'));
     // Each question reached the model once (the DingTalk fake lists them by thread, not by time).
     const asked = ['dm one', 'ann one', 'ben one', 'dm two', 'ann two', 'dm three', 'ann three'];
     expect(h.model!.questionsReceived().sort()).toEqual(asked.sort());

@@ -293,6 +293,21 @@ describe('DingTalk assistant backend, streaming specifics', () => {
     expect(connections).toBeLessThanOrEqual(1);
   });
 
+  it('reports the answer so far while the run streams: growing texts, ending with the answer', async () => {
+    const h = await setup({ fake: { assistant: { runDurationMs: 300, answer: () => '光合作用把光能变成化学能，产物是葡萄糖和氧气。' } } });
+    const threadId = await h.backend.createThread({ deadline: within(5_000) });
+    const seen: string[] = [];
+    const result = await h.backend.ask({ threadId, text: '光合作用', deadline: within(5_000), onText: (t) => seen.push(t) });
+    expect(result.answer).toBe('光合作用把光能变成化学能，产物是葡萄糖和氧气。');
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(seen.at(-1)).toBe(result.answer);
+    for (const t of seen) {
+      expect(t).not.toContain('&&Next');
+      expect(result.answer.startsWith(t)).toBe(true);
+    }
+    expect(new Set(seen).size).toBe(seen.length); // only changes are reported
+  });
+
   it('lets go of the streamed connection as soon as the answer is in, so later questions reuse it', async () => {
     const h = await setup();
     const first = await askOnce(h, 'warm-up');

@@ -139,14 +139,14 @@ describe('npm run doctor', () => {
     // A card that does not exist, as DingTalk answers once the permission check passed.
     fake.server.inject({ method: 'PUT', path: '/v1.0/card/streaming', respond: dingError(400, 'param.stream.outTrackId', 'card is not exist') });
     fake.server.inject({ method: 'PUT', path: '/v1.0/card/instances', respond: dingError(400, 'cardInstance.notExist', '卡片实例不存在') });
-    const granted = await doctor(envFor(fake, { DINGTALK_REPLY_MODE: 'card' }));
+    const granted = await doctor(envFor(fake, { DINGTALK_REPLY_MODE: 'card', DINGTALK_CARD_TEMPLATE_ID: 'tpl-test.schema' }));
     expect(block(granted.lines, 'AI card permissions')).toMatch(/^✓/);
     expect(granted.code).toBe(0);
 
     fake.server.clearInjections();
     fake.server.inject({ method: 'PUT', path: '/v1.0/card/streaming', respond: permissionDenied('Card.Streaming.Write') });
     fake.server.inject({ method: 'PUT', path: '/v1.0/card/instances', respond: dingError(400, 'cardInstance.notExist', '卡片实例不存在') });
-    const missing = await doctor(envFor(fake, { DINGTALK_REPLY_MODE: 'card' }));
+    const missing = await doctor(envFor(fake, { DINGTALK_REPLY_MODE: 'card', DINGTALK_CARD_TEMPLATE_ID: 'tpl-test.schema' }));
     expect(missing.code).toBe(1);
     const card = block(missing.lines, 'AI card permissions');
     expect(card).toContain('Card.Streaming.Write');

@@ -4,6 +4,7 @@ import { directConversationKey } from '../../src/engine/conversation-key.js';
 import { AssistantError } from '../../src/errors.js';
 import { startHttpHarness, type HttpHarness } from '../helpers/http-harness.js';
 import { ScriptedBackend } from '../helpers/scripted-backend.js';
+import { withLabel } from '../helpers/ai-label.js';
 
 const harnesses: HttpHarness[] = [];
 afterEach(async () => {
@@ -36,10 +37,15 @@ describe('POST /assistant/ask', () => {
     const h = await start({}, backend);
     const first = await h.ask({ question: '  What is photosynthesis?  ' });
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ code: 0, answer: 'answer 1: What is photosynthesis?', sessionId: expect.stringMatching(UUID) });
+    expect(first.body).toEqual({
+      code: 0,
+      answer: withLabel('answer 1: What is photosynthesis?'),
+      sessionId: expect.stringMatching(UUID),
+      aiGenerated: true,
+    });
     const second = await h.ask({ question: 'And respiration?', sessionId: first.body.sessionId });
     expect(second.body.sessionId).toBe(first.body.sessionId);
-    expect(second.body.answer).toBe('answer 2: And respiration?');
+    expect(second.body.answer).toBe(withLabel('answer 2: And respiration?'));
     expect(backend.count('createThread')).toBe(1);
     // the question reaches the assistant trimmed and otherwise exactly as sent
     expect(backend.calls.filter((c) => c.op === 'ask').map((c) => c.text)).toEqual(['What is photosynthesis?', 'And respiration?']);
@@ -137,7 +143,7 @@ describe('POST /assistant/ask', () => {
     const h = await start();
     const question = "'; DROP TABLE sessions; -- ../../etc/passwd";
     const res = await h.ask({ question });
-    expect(res.body.answer).toBe(`answer 1: ${question}`);
+    expect(res.body.answer).toBe(withLabel(`answer 1: ${question}`));
     expect(await h.storage.ping()).toBe(true);
   });
 

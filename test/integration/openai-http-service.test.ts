@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SYSTEM_PROMPT } from '../../src/config/default-prompts.js';
+import { CHECK_QUESTION } from '../../src/backends/check-by-asking.js';
+import { DEFAULT_STUDENT_PROMPT } from '../../src/policy/default-role-prompts.js';
+import { withLabel } from '../helpers/ai-label.js';
 import { FakeHttpServer } from '../fakes/fake-http-server.js';
 import { FakeOpenAiApi, openAiErrors } from '../fakes/fake-openai-api.js';
 import { spawnService, tempStorageUrl, type ServiceProcess } from '../helpers/service-process.js';
@@ -38,13 +40,16 @@ describe('an HTTP-only OpenAI-compatible service, as a process', () => {
     try {
       processes.push(await spawnService(env));
       const first = await ask(processes[0]!, { question: '光合作用是什么？' });
-      expect(first).toMatchObject({ status: 200, body: { code: 0, answer: '答：光合作用是什么？（之前0轮）' } });
+      expect(first).toMatchObject({ status: 200, body: { code: 0, answer: withLabel('答：光合作用是什么？（之前0轮）'), aiGenerated: true } });
       const { sessionId } = first.body;
 
       const second = await ask(processes[0]!, { question: 'And respiration?', sessionId });
       expect(second.body).toMatchObject({ code: 0, sessionId });
-      expect(model.bodies[1].messages).toEqual([
-        { role: 'system', content: DEFAULT_SYSTEM_PROMPT },
+      // The service's own readiness check also asks the model once; leave it out.
+      const asked = () => model.bodies.filter((b) => b.messages.at(-1).content !== CHECK_QUESTION);
+      expect(asked()[1].messages).toEqual([
+        // HTTP callers are students (ASK_API_ROLE): the student tutor prompt comes first.
+        { role: 'system', content: DEFAULT_STUDENT_PROMPT },
         { role: 'user', content: '光合作用是什么？' },
         { role: 'assistant', content: '答：光合作用是什么？（之前0轮）' },
         { role: 'user', content: 'And respiration?' },
@@ -57,8 +62,8 @@ describe('an HTTP-only OpenAI-compatible service, as a process', () => {
       expect(await processes[0]!.stop('SIGTERM')).toBe(0);
       processes.push(await spawnService(env));
       const third = await ask(processes[1]!, { question: 'after the restart', sessionId });
-      expect(third.body).toMatchObject({ code: 0, sessionId, answer: '答：after the restart（之前2轮）' });
-      const sent = model.bodies.at(-1).messages.map((m: { content: string }) => m.content);
+      expect(third.body).toMatchObject({ code: 0, sessionId, answer: withLabel('答：after the restart（之前2轮）') });
+      const sent = asked().at(-1).messages.map((m: { content: string }) => m.content);
       expect(sent).not.toContain('something the provider refuses');
       expect(sent.slice(1)).toEqual([
         '光合作用是什么？',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CHAT_TEXTS } from '../../src/chat/chat-texts.js';
+import { withLabel } from '../helpers/ai-label.js';
 import { startCluster, type Instance } from '../helpers/cluster-harness.js';
 import { sampleValue } from '../helpers/prometheus-text.js';
 import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
@@ -50,7 +51,7 @@ describe('a Redis restart mid-run', () => {
       c.gateway.push(c.robot.robotMessage({ conversationId: 'cidRestart', text: 'chat after' }));
       await waitFor(() => c.robot.replies.length === 3, 10_000, 'the chat answer after the restart');
       await waitFor(() => c.gateway.acks.filter((x) => x.messageId === chatFrame).length === 2, 5_000, 'the redelivery acked');
-      expect(c.robot.replies.map((r) => r.text)).toEqual(['answer 1: chat before', CHAT_TEXTS.unavailable, 'answer 2: chat after']);
+      expect(c.robot.replies.map((r) => r.text)).toEqual([withLabel('answer 1: chat before'), CHAT_TEXTS.unavailable, withLabel('answer 2: chat after')]);
       const metrics = await (await fetch(`${leader.app.url}/metrics`)).text();
       expect(sampleValue(metrics, 'bridge_questions_total', { transport: 'chat', outcome: 'unavailable' })).toBe(1);
     } finally {

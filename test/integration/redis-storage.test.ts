@@ -103,18 +103,20 @@ describe('Redis message ledger', () => {
     await owner.ledger.update('m2', { runId: 'run_1' });
     await owner.ledger.update('m2', { reply: 'the answer' }); // merged with the earlier progress
     await owner.ledger.complete('m3');
-    expect(await heir.ledger.pending()).toEqual([]); // the owner is alive and answering them
+    expect(await heir.ledger.recoverable!()).toEqual([]); // the owner is alive and answering them
+    // Listing only reads: every pending entry, whoever answers it, and claims nothing.
+    expect((await heir.ledger.pending()).map((e) => e.id)).toEqual(['m1', 'm2', 'm4']);
     await owner.close();
-    const claimed = await heir.ledger.pending();
+    const claimed = await heir.ledger.recoverable!();
     expect(claimed.map((e) => e.id)).toEqual(['m1', 'm2', 'm4']); // arrival order, not admittedAt
     expect(claimed[0]).toEqual({ id: 'm1', admittedAt: 1_000, payload: { text: 'm1' } });
     expect(claimed[1]?.progress).toEqual({ runId: 'run_1', reply: 'the answer' });
-    expect(await heir.ledger.pending()).toEqual([]); // claimed once: now the heir's own work
+    expect(await heir.ledger.recoverable!()).toEqual([]); // claimed once: now the heir's own work
     await heir.ledger.complete('m1');
     await heir.ledger.update('m1', { late: true }); // a completed entry takes no more progress
     const third = await open(prefix);
     await heir.close();
-    expect((await third.ledger.pending()).map((e) => e.id)).toEqual(['m2', 'm4']);
+    expect((await third.ledger.recoverable!()).map((e) => e.id)).toEqual(['m2', 'm4']);
   });
 
   it('never hands one orphaned entry to two instances recovering at the same moment', async () => {
@@ -125,7 +127,7 @@ describe('Redis message ledger', () => {
     const ghost = new RedisMessageLedger({ connection, instanceId: 'ghost-host:4242:dead', ttlMs: 60_000 });
     for (let i = 0; i < 40; i++) await ghost.admit({ id: `o${i}`, admittedAt: i, payload: { i } });
     const heirs = [await open(prefix), await open(prefix), await open(prefix)];
-    const claims = await Promise.all(heirs.map((h) => h.ledger.pending()));
+    const claims = await Promise.all(heirs.map((h) => h.ledger.recoverable!()));
     const ids = claims.flatMap((c) => c.map((e) => e.id));
     expect(ids).toHaveLength(40);
     expect(new Set(ids).size).toBe(40);

@@ -8,6 +8,7 @@ import { CHAT_TEXTS } from '../../src/chat/chat-texts.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { captureLogger } from '../helpers/capture-logs.js';
 import { waitFor } from '../helpers/stream-harness.js';
+import { withLabel } from '../helpers/ai-label.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -48,7 +49,7 @@ describe('Done when: Stream socket → ack → real engine + DingTalk assistant 
     await waitFor(() => fake.robot.replies.length === 1, 15_000, 'the answer');
     const reply = fake.robot.replies[0]!;
     expect(reply).toMatchObject({ via: 'webhook', conversationId: 'cidClass', atUserIds: ['stu7'] });
-    expect(reply.text).toBe('答：牛顿第一定律是什么？\n\n@stu7');
+    expect(reply.text).toBe(`${withLabel('答：牛顿第一定律是什么？')}\n\n@stu7`);
     expect(fake.gateway.ackFor(messageId)!.seq).toBeLessThan(reply.seq);
     expect(lines.join('\n')).not.toContain(config.dingtalk.appSecret);
   });
@@ -61,7 +62,7 @@ describe('Done when: Stream socket → ack → real engine + DingTalk assistant 
     expect(fake.robot.replies[0]!.text).toBe(CHAT_TEXTS.timeout);
     fake.gateway.push(fake.robot.robotMessage({ conversationId: 'cidStuck', text: 'second' }));
     await waitFor(() => fake.robot.replies.length === 2, 12_000, 'the next answer');
-    expect(fake.robot.replies[1]!.text).toBe('答：second');
+    expect(fake.robot.replies[1]!.text).toBe(withLabel('答：second'));
     const threads = [...fake.assistant.threads.keys()];
     expect(threads).toHaveLength(2); // the stuck thread was abandoned for a new one
     expect(threads.map((t) => fake.assistant.userMessages(t))).toEqual([['first'], ['second']]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
+import { withLabel } from '../helpers/ai-label.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSharedRedis } from '../helpers/shared-redis.js';
 import { spawnService, type ServiceProcess } from '../helpers/service-process.js';
@@ -56,7 +57,7 @@ describe('Stream failover after kill -9 of the holder', () => {
       await new Promise((r) => setTimeout(r, 500));
 
       const replied = fake.robot.replies.map((r) => r.text);
-      expect(replied.sort()).toEqual(questions.map((q) => `答：${q}`).sort());
+      expect(replied.sort()).toEqual(questions.map((q) => withLabel(`答：${q}`)).sort());
       const asked = [...fake.assistant.threads.keys()].flatMap((t) => fake.assistant.userMessages(t));
       expect(asked.sort()).toEqual([...questions].sort()); // each question reached the assistant once
       expect(await health(standby)).toMatchObject({ state: 'connected', leader: true });

@@ -4,6 +4,7 @@ import { parseRobotMessage } from '../../src/transports/dingtalk-stream/robot-me
 import { AssistantError } from '../../src/errors.js';
 import { sleep } from '../fakes/fake-http-server.js';
 import { startStreamHarness, waitFor, type HarnessOptions, type StreamHarness } from '../helpers/stream-harness.js';
+import { withLabel } from '../helpers/ai-label.js';
 
 const open: StreamHarness[] = [];
 afterEach(async () => {
@@ -29,7 +30,7 @@ describe('Stream transport: receive, ack, answer', () => {
     const reply = h.robot.replies[0]!;
     expect(ack!.seq).toBeLessThan(reply.seq);
     expect(reply).toMatchObject({ via: 'webhook', conversationId: 'cidDM1', atUserIds: [] });
-    expect(reply.text).toBe('answer 1: What is inertia?');
+    expect(reply.text).toBe(withLabel('answer 1: What is inertia?'));
     expect(h.backend.calls.filter((c) => c.op === 'ask').map((c) => c.text)).toEqual(['What is inertia?']);
   });
 
@@ -75,7 +76,7 @@ describe('Stream transport: receive, ack, answer', () => {
     shared.gateway.push(shared.robot.robotMessage({ conversationId: 'cidG3', group: true, staffId: 'b', text: 'q2' }));
     await replyCount(shared, 2);
     expect(shared.backend.count('createThread')).toBe(1);
-    expect(shared.robot.replies[1]!.text).toBe('answer 2: q2\n\n@b');
+    expect(shared.robot.replies[1]!.text).toBe(`${withLabel('answer 2: q2')}\n\n@b`);
   });
 
   it('handles /new, 新对话, /help and 帮助 without asking the assistant', async () => {
@@ -88,7 +89,7 @@ describe('Stream transport: receive, ack, answer', () => {
     expect(h.robot.replies[1]!.text).toBe(CHAT_TEXTS.newConversation);
     send('second');
     await replyCount(h, 3);
-    expect(h.robot.replies[2]!.text).toBe('answer 1: second'); // a new thread
+    expect(h.robot.replies[2]!.text).toBe(withLabel('answer 1: second')); // a new thread
     send('新对话');
     send('/HELP');
     send('帮助');
@@ -131,7 +132,7 @@ describe('Stream transport: receive, ack, answer', () => {
     await replyCount(h, 3);
     expect(h.robot.repliesTo('cidHuge').map((r) => r.text)).toEqual([expect.stringContaining('2000')]);
     expect(h.robot.repliesTo('cidAt')[0]!.text).toContain(CHAT_TEXTS.emptyQuestion);
-    expect(h.robot.repliesTo('cidMix').map((r) => r.text)).toEqual([`answer 1: ${mixed}`]);
+    expect(h.robot.repliesTo('cidMix').map((r) => r.text)).toEqual([withLabel(`answer 1: ${mixed}`)]);
     expect(h.backend.calls.filter((c) => c.op === 'ask').map((c) => c.text)).toEqual([mixed]);
   });
 
@@ -142,7 +143,7 @@ describe('Stream transport: receive, ack, answer', () => {
     await replyCount(h, 24);
     expect(h.backend.maxConcurrent).toBe(2);
     for (let c = 0; c < 6; c++) {
-      expect(h.robot.repliesTo(`cidBurst${c}`).map((r) => r.text)).toEqual([0, 1, 2, 3].map((n) => `answer ${n + 1}: q${n * 6 + c}`));
+      expect(h.robot.repliesTo(`cidBurst${c}`).map((r) => r.text)).toEqual([0, 1, 2, 3].map((n) => withLabel(`answer ${n + 1}: q${n * 6 + c}`)));
     }
   });
 
@@ -182,8 +183,8 @@ describe('Stream transport: receive, ack, answer', () => {
     h.robot.expireWebhooks(); // errcode 300001 although the expiry time has not passed
     h.gateway.push(dm);
     await replyCount(h, 2);
-    expect(h.robot.replies[0]).toMatchObject({ via: 'group-send', conversationId: 'cidG4', text: 'answer 1: late' });
-    expect(h.robot.replies[1]).toMatchObject({ via: 'oto-send', userIds: ['s2'], text: 'answer 1: dm' });
+    expect(h.robot.replies[0]).toMatchObject({ via: 'group-send', conversationId: 'cidG4', text: withLabel('answer 1: late') });
+    expect(h.robot.replies[1]).toMatchObject({ via: 'oto-send', userIds: ['s2'], text: withLabel('answer 1: dm') });
     expect(h.tokens.calls).toBeGreaterThan(0);
   });
 
@@ -202,7 +203,7 @@ describe('Stream transport: receive, ack, answer', () => {
     });
     expect(parts[0]!.atUserIds).toEqual(['s9']);
     const body = parts.map((p) => p.text.replace(/\n\n\(\d+\/\d+\)( @s9)?$/, '')).join('\n\n');
-    expect(body).toBe(paragraphs.join('\n\n'));
+    expect(body).toBe(withLabel(paragraphs.join('\n\n')));
   });
 
   it('keeps parts of an emoji- and quote-heavy answer under the byte limits, by webhook and by OpenAPI', async () => {
@@ -221,7 +222,7 @@ describe('Stream transport: receive, ack, answer', () => {
       expect(parts.length).toBeGreaterThan(1);
       expect(parts.every((p) => p.via === (id === 'cidW' ? 'webhook' : 'group-send'))).toBe(true);
       const joined = parts.map((p) => p.text.replace(/\n\n\(\d+\/\d+\)$/, '')).join('');
-      expect(joined.replace(/\s/g, '')).toBe(answer.replace(/\s/g, ''));
+      expect(joined.replace(/\s/g, '')).toBe(withLabel(answer).replace(/\s/g, ''));
     }
   });
 
@@ -235,7 +236,7 @@ describe('Stream transport: receive, ack, answer', () => {
     for (const q of ['1', '2', '3', '4']) h.gateway.push(h.robot.robotMessage({ conversationId: 'cidYes', group: true, staffId: 'x2', text: q }));
     await replyCount(h, 4);
     await sleep(300);
-    expect(h.robot.repliesTo('cidYes').map((r) => r.text.split('\n\n@')[0])).toEqual(['answer 1: 1', 'answer 2: 2', CHAT_TEXTS.slowDown]);
+    expect(h.robot.repliesTo('cidYes').map((r) => r.text.split('\n\n@')[0])).toEqual([withLabel('answer 1: 1'), withLabel('answer 2: 2'), CHAT_TEXTS.slowDown]);
     expect(h.robot.repliesTo('cidOld')).toHaveLength(0);
     expect(await h.storage.ledger.pending()).toHaveLength(0);
   });
@@ -248,7 +249,7 @@ describe('Stream transport: receive, ack, answer', () => {
     await replyCount(h, 3);
     expect(h.robot.repliesTo('cidU1').map((r) => r.text)).toEqual([CHAT_TEXTS.notEnabled]);
     expect(h.robot.repliesTo('cidU2').map((r) => r.text)).toEqual([`${CHAT_TEXTS.notEnabled}\n\n@stu9`]);
-    expect(h.robot.repliesTo('cidU3').map((r) => r.text)).toEqual(['answer 1: hello']);
+    expect(h.robot.repliesTo('cidU3').map((r) => r.text)).toEqual([withLabel('answer 1: hello')]);
     expect(h.backend.calls.filter((c) => c.op === 'ask').map((c) => c.text)).toEqual(['hello']);
   });
 
@@ -258,7 +259,7 @@ describe('Stream transport: receive, ack, answer', () => {
     for (const q of ['a1', 'a2', 'a3']) h.gateway.push(h.robot.robotMessage({ conversationId: 'cidA', text: q }));
     for (const q of ['b1', 'c1']) h.gateway.push(h.robot.robotMessage({ conversationId: `cid-${q}`, text: q }));
     await replyCount(h, 5);
-    expect(h.robot.repliesTo('cidA').map((r) => r.text)).toEqual(['answer 1: a1', 'answer 2: a2', 'answer 3: a3']);
+    expect(h.robot.repliesTo('cidA').map((r) => r.text)).toEqual([withLabel('answer 1: a1'), withLabel('answer 2: a2'), withLabel('answer 3: a3')]);
     expect(h.backend.maxConcurrent).toBeGreaterThanOrEqual(2);
   });
 
@@ -269,7 +270,7 @@ describe('Stream transport: receive, ack, answer', () => {
     await waitFor(() => h.backend.count('ask') === 1);
     h.gateway.push(h.robot.robotMessage({ conversationId: 'cidB', text: 'q2' }));
     await replyCount(h, 2);
-    expect(h.robot.replies.map((r) => r.text)).toEqual([CHAT_TEXTS.busy, 'answer 1: q1']);
+    expect(h.robot.replies.map((r) => r.text)).toEqual([CHAT_TEXTS.busy, withLabel('answer 1: q1')]);
   });
 
   it('sends a thinking notice before a slow answer, and a friendly sentence on failure', async () => {
@@ -277,7 +278,7 @@ describe('Stream transport: receive, ack, answer', () => {
     h.backend.delayMs = 1_600;
     h.gateway.push(h.robot.robotMessage({ conversationId: 'cidT', text: 'slow' }));
     await replyCount(h, 2);
-    expect(h.robot.replies.map((r) => r.text)).toEqual([CHAT_TEXTS.thinking, 'answer 1: slow']);
+    expect(h.robot.replies.map((r) => r.text)).toEqual([CHAT_TEXTS.thinking, withLabel('answer 1: slow')]);
     h.backend.delayMs = 0;
     h.backend.failures.push(new AssistantError('rate_limited', 'QpsLimit secret-detail'));
     h.gateway.push(h.robot.robotMessage({ conversationId: 'cidT', text: 'again' }));
@@ -298,7 +299,7 @@ describe('Stream transport: connection trouble', () => {
     h.gateway.sendRaw('null');
     h.gateway.push(h.robot.robotMessage({ conversationId: 'cidOK', text: 'still there?' }));
     await replyCount(h, 1);
-    expect(h.robot.replies[0]!.text).toBe('answer 1: still there?');
+    expect(h.robot.replies[0]!.text).toBe(withLabel('answer 1: still there?'));
     expect(h.gateway.ackFor('m-bad1')).toBeDefined(); // acked so it is not redelivered forever
     expect(h.transport.status().reconnects).toBe(0);
   });
@@ -331,7 +332,7 @@ describe('Stream transport: connection trouble', () => {
     h.gateway.push(h.robot.robotMessage({ conversationId: 'cidS1', text: 'quick' }));
     await waitFor(() => h.backend.count('ask') === 1);
     await h.transport.stop();
-    expect(h.robot.replies.map((r) => r.text)).toEqual(['answer 1: quick']);
+    expect(h.robot.replies.map((r) => r.text)).toEqual([withLabel('answer 1: quick')]);
     expect(h.transport.status().state).toBe('stopped');
 
     await h.restart();

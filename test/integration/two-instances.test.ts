@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { withLabel } from '../helpers/ai-label.js';
 import { sampleValue } from '../helpers/prometheus-text.js';
 import { startCluster, type ClusterHarness, type Instance } from '../helpers/cluster-harness.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
@@ -60,7 +61,7 @@ describe('two instances on one Redis', () => {
     const first = await ask(a, { question: 'What is photosynthesis?' });
     expect(first.status).toBe(200);
     const second = await ask(b, { question: 'And its products?', sessionId: first.body.sessionId });
-    expect(second).toMatchObject({ status: 200, body: { code: 0, sessionId: first.body.sessionId, answer: 'answer 2: And its products?' } });
+    expect(second).toMatchObject({ status: 200, body: { code: 0, sessionId: first.body.sessionId, answer: withLabel('answer 2: And its products?') } });
     expect(c.backend.threads.size).toBe(1);
     expect([...c.backend.threads.values()][0]).toEqual(['What is photosynthesis?', 'And its products?']);
   });

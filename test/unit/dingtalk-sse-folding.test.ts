@@ -1,6 +1,6 @@
 import { createParser } from 'eventsource-parser';
 import { describe, expect, it } from 'vitest';
-import { createRunStreamState, foldRunEvent, streamedAnswer } from '../../src/backends/dingtalk-assistant/sse-folder.js';
+import { createRunStreamState, foldRunEvent, partialAnswer, streamedAnswer } from '../../src/backends/dingtalk-assistant/sse-folder.js';
 import { SseLineSplitter } from '../../src/backends/dingtalk-assistant/sse-lines.js';
 import { extractAnswer } from '../../src/backends/dingtalk-assistant/answer-reader.js';
 
@@ -62,6 +62,13 @@ describe('run stream folding', () => {
     expect(streamedAnswer(state)).toBe('答案&&Next');
     foldRunEvent(state, { event: 'thread.message.completed', data: JSON.stringify({ messageId: M, message: { content: '答案', role: 'assistant' } }) });
     expect(streamedAnswer(state)).toBe('答案');
+  });
+
+  it('shows the answer so far without the transient &&Next marker', () => {
+    const state = fold(delta('overwrite', '你好！有什么&&Next'), 4);
+    expect(partialAnswer(state)).toBe('你好！有什么');
+    foldRunEvent(state, { event: 'thread.message.delta', data: JSON.stringify({ mode: 'overwrite', messageId: M, delta: { type: 'text', text: { value: '你好！有什么可以帮你' } } }) });
+    expect(partialAnswer(state)).toBe('你好！有什么可以帮你');
   });
 
   it.each([

@@ -69,4 +69,15 @@ describe('parseRobotMessage', () => {
     expect(parse({ conversationType: '3' }).ok).toBe(false);
     expect(parse({ senderId: undefined, senderStaffId: undefined }).ok).toBe(false);
   });
+
+  it('reads isAdmin into the sender (TEACHERS_FROM_ADMINS), as a boolean or its string form', () => {
+    const sender = (extra: object) => {
+      const r = parse({ msgtype: 'text', text: { content: 'q' }, ...extra });
+      return r.ok ? r.message.sender : undefined;
+    };
+    expect(sender({ isAdmin: true })).toEqual({ id: 'staff1', name: 'Li Lei', isAdmin: true });
+    expect(sender({ isAdmin: 'true' })?.isAdmin).toBe(true);
+    expect(sender({ isAdmin: false })).toEqual({ id: 'staff1', name: 'Li Lei' });
+    expect(sender({})).toEqual({ id: 'staff1', name: 'Li Lei' });
+  });
 });

@@ -3,8 +3,8 @@ import type { Logger } from '../../logger.js';
 import { checkByAsking } from '../check-by-asking.js';
 import { sendJson } from '../model-http/json-request.js';
 import { logAskFailure } from '../model-http/log-ask-failure.js';
-import { createModelHttpClient, type ModelHttpClient } from '../model-http/model-http-client.js';
-import { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from '../model-http/model-timeouts.js';
+import { createModelTarget } from '../model-http/model-target.js';
+import type { ModelTimeouts } from '../model-http/model-timeouts.js';
 import { QuestionBudget } from '../model-http/question-budget.js';
 import { runWithRetries } from '../model-http/run-with-retries.js';
 import { type DifyTarget, sendChatMessage } from './dify-chat.js';
@@ -46,19 +46,10 @@ export function createDifyBackend(options: DifyBackendOptions): AssistantBackend
 
 class DifyBackend implements AssistantBackend {
   readonly name = 'dify';
-  private readonly client: ModelHttpClient;
   private readonly target: DifyTarget;
 
   constructor(private readonly options: DifyBackendOptions) {
-    this.client = createModelHttpClient({ maxSockets: options.maxSockets });
-    const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...options.timeouts };
-    this.target = {
-      client: this.client,
-      baseUrl: options.baseUrl.replace(/\/+$/, ''),
-      apiKey: options.apiKey,
-      firstByteTimeoutMs: timeouts.firstByteMs,
-      idleTimeoutMs: timeouts.idleMs,
-    };
+    this.target = createModelTarget(options);
   }
 
   async ask(input: AskInput): Promise<BackendAnswer> {
@@ -98,7 +89,7 @@ class DifyBackend implements AssistantBackend {
     const log = this.options.logger.child({ ...options.logContext, backend: this.name });
     try {
       const res = await sendJson(
-        this.client,
+        this.target.client,
         {
           method: 'DELETE',
           url: `${this.target.baseUrl}/conversations/${encodeURIComponent(conversationId)}`,
@@ -126,7 +117,7 @@ class DifyBackend implements AssistantBackend {
   }
 
   close(): void {
-    this.client.close();
+    this.target.client.close();
   }
 
   /** One try; a conversation Dify no longer has is replaced by a new one, once per question. */

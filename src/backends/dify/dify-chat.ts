@@ -1,5 +1,5 @@
+import type { ModelTarget } from '../model-http/model-target.js';
 import type { AskInput } from '../assistant-backend.js';
-import type { ModelHttpClient } from '../model-http/model-http-client.js';
 import type { QuestionBudget } from '../model-http/question-budget.js';
 import { readErrorBody } from '../model-http/read-error-body.js';
 import { retryAfterMs } from '../model-http/retry-after.js';
@@ -7,13 +7,8 @@ import { streamedPost } from '../model-http/streamed-post.js';
 import { classifyDifyHttpError } from './dify-errors.js';
 import { type DifyStreamHooks, type DifyStreamResult, readDifyStream } from './dify-events.js';
 
-export interface DifyTarget {
-  readonly client: ModelHttpClient;
-  readonly baseUrl: string;
-  readonly apiKey: string;
-  readonly firstByteTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-}
+/** Dify needs nothing beyond the common target. */
+export type DifyTarget = ModelTarget;
 
 /**
  * One `POST /chat-messages` in streaming mode (blocking mode is cut at 100 s on Dify's cloud

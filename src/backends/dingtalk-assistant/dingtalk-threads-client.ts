@@ -80,7 +80,7 @@ class DingTalkThreadsClient implements ThreadsClient {
       const ctx = this.runContext(budget, log, input.threadId, message.createdAt ?? started - 60_000, async (id) => {
         runId = id;
         await report(log, input.onProgress, { step: 'run-started', runId: id });
-      });
+      }, input.onText);
       let result;
       if (recovered.runId) {
         // A run was started for this question before a crash: read it, never start another.
@@ -134,9 +134,10 @@ class DingTalkThreadsClient implements ThreadsClient {
     threadId: string,
     since: number,
     onRunId: (runId: string) => Promise<void>,
+    onText?: (textSoFar: string) => void,
   ): RunContext {
     const { assistantId } = this.deps;
-    return { budget, log, threadId, assistantId, timing: this.timing, since, onRunId, fallback: false };
+    return { budget, log, threadId, assistantId, timing: this.timing, since, onRunId, fallback: false, onText };
   }
 }
 

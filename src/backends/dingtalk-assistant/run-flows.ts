@@ -21,6 +21,8 @@ export interface RunContext {
   readonly onRunId: (runId: string) => Promise<void>;
   /** Set when a broken stream made us poll instead. */
   fallback: boolean;
+  /** The answer so far, while the run streams (AI cards); polling has nothing to report. */
+  readonly onText?: (textSoFar: string) => void;
 }
 
 export interface RunAnswer {
@@ -53,7 +55,7 @@ export async function answerByStream(ctx: RunContext): Promise<RunAnswer> {
     await ctx.onRunId(opened.run.id);
     return { answer: await pollAndRead(ctx, opened.run.id, 0), runId: opened.run.id };
   }
-  const outcome = await readRunStream(opened.stream!, budget, ctx.onRunId);
+  const outcome = await readRunStream(opened.stream!, budget, ctx.onRunId, ctx.onText);
   if (outcome.status === 'completed' && outcome.runId) {
     const answer = outcome.answer || (await readRunAnswer(budget, log, threadId, outcome.runId));
     return { answer: requireText(answer), runId: outcome.runId };

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { AssistantError } from '../../errors.js';
 import type { CallBudget } from './call-budget.js';
-import { createRunStreamState, foldRunEvent, type RunStreamState, streamedAnswer } from './sse-folder.js';
+import { createRunStreamState, foldRunEvent, partialAnswer, type RunStreamState, streamedAnswer } from './sse-folder.js';
 import { SseLineSplitter } from './sse-lines.js';
 
 export type StreamOutcome =
@@ -14,14 +14,16 @@ export type StreamOutcome =
 const DRAIN_GRACE_MS = 5_000;
 
 /**
- * Reads a streaming run until it ends, calling `onRunId` as soon as the run id is known. The
- * answer is ready at `thread.run.completed`; the rest of the stream drains in the background so
- * the keep-alive socket goes back to the pool. Throws `timeout`/`cancelled` at the budget's end.
+ * Reads a streaming run until it ends, calling `onRunId` as soon as the run id is known and
+ * `onText` with the answer so far whenever it changes. The answer is ready at
+ * `thread.run.completed`; the rest of the stream drains in the background so the keep-alive
+ * socket goes back to the pool. Throws `timeout`/`cancelled` at the budget's end.
  */
 export async function readRunStream(
   body: NodeJS.ReadableStream,
   budget: CallBudget,
   onRunId: (runId: string) => Promise<void>,
+  onText?: (textSoFar: string) => void,
 ): Promise<StreamOutcome> {
   const stream = body as Readable;
   const state = createRunStreamState();
@@ -30,6 +32,7 @@ export async function readRunStream(
   const lines = new SseLineSplitter((text) => parser.feed(text));
   const decoder = new TextDecoder('utf-8');
   let announced = false;
+  const progress = new TextProgress(onText);
   let stoppedBy: 'deadline' | 'abort' | undefined;
   const stop = (why: 'deadline' | 'abort') => {
     stoppedBy ??= why;
@@ -45,6 +48,7 @@ export async function readRunStream(
       announced = true;
       await onRunId(state.runId);
     }
+    progress.report(state);
     return outcomeOf(state);
   };
 
@@ -82,6 +86,25 @@ function outcomeOf(state: RunStreamState): StreamOutcome | undefined {
   }
   if (state.done) return { status: 'broken', runId: state.runId, reason: 'done arrived before the run ended' };
   return undefined;
+}
+
+/** Calls `onText` when the folded text changed; a failing listener never breaks the run. */
+class TextProgress {
+  private last = '';
+
+  constructor(private readonly onText: ((textSoFar: string) => void) | undefined) {}
+
+  report(state: RunStreamState): void {
+    if (!this.onText || state.outcome === 'failed') return;
+    const text = partialAnswer(state);
+    if (text === this.last || text.trim() === '') return;
+    this.last = text;
+    try {
+      this.onText(text);
+    } catch {
+      // The answer still arrives whole at the end; a broken preview must not cost it.
+    }
+  }
 }
 
 function drainInBackground(stream: Readable): void {

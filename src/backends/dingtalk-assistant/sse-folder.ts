@@ -102,6 +102,20 @@ export function streamedAnswer(state: RunStreamState): string {
     .join('\n\n');
 }
 
+/**
+ * The answer as far as it has been written: like `streamedAnswer`, without the transient
+ * `&&Next` marker DingTalk's overwrite deltas may end with (the next delta drops it).
+ */
+export function partialAnswer(state: RunStreamState): string {
+  return [...state.messages.values()]
+    .filter((m) => m.role !== 'user')
+    .map((m) => (m.final ?? m.text.replace(TRANSIENT_SUFFIX, '')).trim())
+    .filter((t) => t !== '')
+    .join('\n\n');
+}
+
+const TRANSIENT_SUFFIX = /&&Next$/;
+
 function contentText(content: unknown): string | undefined {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return undefined;

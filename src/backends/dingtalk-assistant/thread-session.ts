@@ -138,6 +138,7 @@ export class ThreadSession {
       ...extra,
       threadId,
       text: this.input.text,
+      onText: this.input.onText,
       onProgress: (checkpoint: RunCheckpoint) => {
         if (checkpoint.step === 'run-started') this.runId = checkpoint.runId;
         if (!pendingRequestId) return undefined;

@@ -26,6 +26,8 @@ export interface ThreadAskInput extends CallOptions {
   /** A crash came while the text was being added: look upstream first, add it only if absent. */
   readonly messageMaybeAdded?: boolean;
   readonly onProgress?: (checkpoint: RunCheckpoint) => void | Promise<void>;
+  /** The answer so far while a streamed run writes it (the whole text each time). */
+  readonly onText?: (textSoFar: string) => void;
 }
 
 export interface ResumeInput extends CallOptions {

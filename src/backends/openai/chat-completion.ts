@@ -1,4 +1,4 @@
-import type { ModelHttpClient } from '../model-http/model-http-client.js';
+import type { ModelTarget } from '../model-http/model-target.js';
 import type { QuestionBudget } from '../model-http/question-budget.js';
 import { readErrorBody } from '../model-http/read-error-body.js';
 import { retryAfterMs } from '../model-http/retry-after.js';
@@ -7,14 +7,10 @@ import type { ChatMessage } from './chat-history.js';
 import { type CompletionResult, readCompletionStream } from './completion-stream.js';
 import { classifyOpenAiHttpError } from './openai-errors.js';
 
-export interface CompletionTarget {
-  readonly client: ModelHttpClient;
-  readonly baseUrl: string;
-  readonly apiKey: string;
+/** The common target plus the model and the operator's extra body fields. */
+export interface CompletionTarget extends ModelTarget {
   readonly model: string;
   readonly extraBody: Readonly<Record<string, unknown>>;
-  readonly firstByteTimeoutMs: number;
-  readonly idleTimeoutMs: number;
 }
 
 /**

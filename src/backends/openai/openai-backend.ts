@@ -1,10 +1,10 @@
 import type { AskInput, AssistantBackend, BackendAnswer, CallOptions } from '../assistant-backend.js';
 import type { Logger } from '../../logger.js';
 import { checkByAsking } from '../check-by-asking.js';
-import { createModelHttpClient, type ModelHttpClient } from '../model-http/model-http-client.js';
+import { createModelTarget } from '../model-http/model-target.js';
 import { QuestionBudget } from '../model-http/question-budget.js';
 import { runWithRetries } from '../model-http/run-with-retries.js';
-import { type ModelTimeouts, DEFAULT_MODEL_TIMEOUTS } from '../model-http/model-timeouts.js';
+import type { ModelTimeouts } from '../model-http/model-timeouts.js';
 import { logAskFailure } from '../model-http/log-ask-failure.js';
 import {
   chatMessages,
@@ -53,22 +53,11 @@ export function createOpenAiBackend(options: OpenAiBackendOptions): AssistantBac
 
 class OpenAiBackend implements AssistantBackend {
   readonly name = 'openai';
-  private readonly client: ModelHttpClient;
   private readonly target: CompletionTarget;
   private readonly limits: HistoryLimits;
 
   constructor(private readonly options: OpenAiBackendOptions) {
-    this.client = createModelHttpClient({ maxSockets: options.maxSockets });
-    const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...options.timeouts };
-    this.target = {
-      client: this.client,
-      baseUrl: options.baseUrl.replace(/\/+$/, ''),
-      apiKey: options.apiKey,
-      model: options.model,
-      extraBody: options.extraBody,
-      firstByteTimeoutMs: timeouts.firstByteMs,
-      idleTimeoutMs: timeouts.idleMs,
-    };
+    this.target = { ...createModelTarget(options), model: options.model, extraBody: options.extraBody };
     this.limits = {
       maxTurns: Math.max(0, options.historyMaxTurns),
       maxChars: Math.max(0, options.historyMaxChars),
@@ -119,7 +108,7 @@ class OpenAiBackend implements AssistantBackend {
   }
 
   close(): void {
-    this.client.close();
+    this.target.client.close();
   }
 
   /** One try; a context overflow is retried at once with half the turns, once per question. */

@@ -2,6 +2,8 @@ import type { ChatMessage, ChatReplier } from '../../chat/chat-message.js';
 import type { Logger } from '../../logger.js';
 import type { DingTalkApi } from '../../dingtalk/dingtalk-api.js';
 import { isRobotReplyTarget, type RobotReplyTarget } from '../../dingtalk/robot-reply-target.js';
+import { CallTally } from './call-tally.js';
+import { toImMarkdown } from './dingtalk-markdown.js';
 import { splitMessage } from './split-message.js';
 
 export interface RobotReplierOptions {
@@ -32,10 +34,19 @@ const MARKER_RESERVE = 12;
 const WEBHOOK_EXPIRY_MARGIN_MS = 10_000;
 const WEBHOOK_EXPIRED = 300001;
 
+/** How `send` continues an answer whose first part is already shown elsewhere (an AI card). */
+export interface SendOptions {
+  /** Parts already shown before these: numbering continues from there, and nobody is @-ed again. */
+  readonly partsBefore?: number;
+  /** Counts this send's DingTalk calls into the answer's tally. */
+  readonly tally?: CallTally;
+}
+
 /**
  * Replies as the app robot: markdown to the message's sessionWebhook, falling back to the
  * robot OpenAPI (group send / one-to-one batch send) when the webhook expired or failed.
- * Long answers go out as several messages, in order; in groups the first one @s the sender.
+ * Long answers go out as several messages, in order, never cut inside a code block; in groups
+ * the first one @s the sender. Text is first made DingTalk-safe (`toImMarkdown`).
  */
 export class RobotReplier implements ChatReplier {
   private readonly now: () => number;
@@ -45,27 +56,39 @@ export class RobotReplier implements ChatReplier {
   }
 
   async reply(message: ChatMessage, text: string): Promise<void> {
+    await this.send(message, text);
+  }
+
+  /** Sends `text` as one or more markdown messages; resolves how many. */
+  async send(message: ChatMessage, text: string, options: SendOptions = {}): Promise<number> {
     const target = message.replyTarget;
     if (!isRobotReplyTarget(target)) throw new ReplyError('message has no robot reply target');
-    const mention = target.conversationType === 'group' ? target.staffId : undefined;
+    const before = options.partsBefore ?? 0;
+    const tally = options.tally ?? new CallTally();
+    const mention = target.conversationType === 'group' && before === 0 ? target.staffId : undefined;
     const reserve = MARKER_RESERVE + (mention ? mention.length + 2 : 0);
-    const parts = splitMessage(text, (p) => p.length + reserve < MAX_PART_CHARS && jsonBytes(p) + reserve * 6 < MAX_PART_JSON_BYTES)
+    const budget = { maxChars: MAX_PART_CHARS - reserve - 1, maxJsonBytes: MAX_PART_JSON_BYTES - reserve * 6 - 3 };
+    const parts = splitMessage(toImMarkdown(text), budget)
       .map((p) => p.trim())
       .filter((p) => p !== '');
     const log = this.options.logger.child({ msgId: message.id, conversationId: target.conversationId });
     let useWebhook = this.webhookUsable(target);
+    const total = before + parts.length;
     for (const [i, part] of parts.entries()) {
-      const marker = parts.length > 1 ? `(${i + 1}/${parts.length})` : undefined;
+      const marker = total > 1 ? `(${before + i + 1}/${total})` : undefined;
       const at = i === 0 ? mention : undefined;
       if (useWebhook) {
+        tally.add('send');
         const outcome = await this.viaWebhook(target.webhook!, part, marker, at, log);
         if (outcome === 'sent') continue;
         // Expired or failing: send this and the remaining parts through the OpenAPI.
         useWebhook = false;
       }
+      tally.add('send');
       await this.viaOpenApi(target, withSuffix(part, marker), log);
     }
-    log.info('reply delivered', { parts: parts.length, via: useWebhook ? 'webhook' : 'openapi' });
+    log.info('reply delivered', { parts: parts.length, via: useWebhook ? 'webhook' : 'openapi', dingtalkCalls: tally.toJSON() });
+    return parts.length;
   }
 
   private webhookUsable(target: RobotReplyTarget): boolean {
@@ -137,9 +160,4 @@ function titleOf(text: string): string {
   const plain = Array.from(line.replace(/[#>*`_~[\]]/g, '').trim());
   if (plain.length === 0) return 'AI 助手';
   return plain.length > 24 ? `${plain.slice(0, 24).join('')}…` : plain.join('');
-}
-
-/** UTF-8 bytes of the text once escaped into a JSON string. */
-function jsonBytes(text: string): number {
-  return Buffer.byteLength(JSON.stringify(text), 'utf8');
 }

@@ -8,6 +8,7 @@ import { RedisInstance } from './redis-instance.js';
 import { RedisLeases } from './redis-leases.js';
 import { RedisMessageLedger } from './redis-message-ledger.js';
 import { RedisOpenCardStore } from './redis-open-card-store.js';
+import { openRedisPolicyStores } from './redis-policy-stores.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import { SessionPrefetch } from './session-prefetch.js';
 
@@ -23,7 +24,8 @@ export interface RedisStorageOptions {
 
 /**
  * Everything several instances must share, in one Redis: sessions, the message ledger, open
- * cards, the pseudonym secret, conversation locks and the Stream lease. Fails at start-up with
+ * cards, school policy's records (quotas, exams, notices, audit, transcripts), the pseudonym
+ * secret, conversation locks and the Stream lease. Fails at start-up with
  * a StorageError naming the (password-free) URL when Redis cannot be reached.
  */
 export async function openRedisStorage(options: RedisStorageOptions): Promise<Storage> {
@@ -44,11 +46,13 @@ export async function openRedisStorage(options: RedisStorageOptions): Promise<St
   const prefetch = new SessionPrefetch();
   const locks = new RedisConversationLocks(connection, leases, leaseMs, logger, prefetch);
   const ledger = new RedisMessageLedger({ connection, instanceId, ttlMs: options.ledgerTtlMs });
+  const policy = openRedisPolicyStores(connection, (err) => logger.error('a policy record could not be written', { err: String(err) }));
   logger.info('session storage: redis', { url: redactRedisUrl(options.url), keyPrefix: options.keyPrefix, instanceId });
   return {
     sessions: new RedisSessionStore(connection, logger, prefetch),
     ledger,
     cards: new RedisOpenCardStore(connection, instanceId),
+    policy,
     pseudonymKey,
     coordination: { instanceId, locks, streamLease: leases.lease('stream', instanceId, leaseMs) },
     ping: () => connection.ping(),
@@ -59,7 +63,7 @@ export async function openRedisStorage(options: RedisStorageOptions): Promise<St
     sweep: async () => undefined,
     close: async () => {
       locks.close();
-      await ledger.idle();
+      await Promise.allSettled([ledger.idle(), policy.audit.flush(), policy.transcripts.flush()]);
       await instance.stop();
       await connection.close();
     },

@@ -27,6 +27,18 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1`;
 
+// KEYS: pending set. ARGV: entry key prefix. Every pending entry, in arrival order (read only).
+const LIST = `
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local entry = ARGV[1] .. id
+  if redis.call('HGET', entry, 'state') == 'pending' then
+    table.insert(out, id)
+    table.insert(out, redis.call('HGETALL', entry))
+  end
+end
+return out`;
+
 // KEYS: pending set. ARGV: me, entry key prefix, instance key prefix. Claims, in arrival order,
 // every pending entry whose owner is no longer alive (its heartbeat key expired or was deleted):
 // atomic, so two processes never get the same entry. Drops ids whose entry expired or is done.
@@ -57,13 +69,15 @@ export interface RedisLedgerOptions {
 /**
  * The message ledger in Redis, shared by every instance. An entry is a hash `ledger:<id>` with
  * its owner (the instance answering it); `ledger-pending` orders pending ids by arrival.
- * `pending()` hands out only entries whose owner died, claiming them atomically, so the Stream
- * holder can call it again and again and two instances never answer the same message.
+ * `pending()` lists every pending entry; `recoverable()` hands out only entries whose owner
+ * died, claiming them atomically, so the Stream holder can call it again and again and two
+ * instances never answer the same message.
  */
 export class RedisMessageLedger implements MessageLedger {
   private readonly admitScript: RedisScript;
   private readonly updateScript: RedisScript;
   private readonly completeScript: RedisScript;
+  private readonly listScript: RedisScript;
   private readonly claimScript: RedisScript;
   private lastAdmit: Promise<void> = Promise.resolve();
   private readonly pendingKey: string;
@@ -74,6 +88,7 @@ export class RedisMessageLedger implements MessageLedger {
     this.admitScript = connection.script(ADMIT, 3);
     this.updateScript = connection.script(UPDATE, 1);
     this.completeScript = connection.script(COMPLETE, 2);
+    this.listScript = connection.script(LIST, 1);
     this.claimScript = connection.script(CLAIM, 1);
     this.pendingKey = connection.key('ledger-pending');
     this.seqKey = connection.key('ledger-seq');
@@ -118,19 +133,32 @@ export class RedisMessageLedger implements MessageLedger {
   }
 
   async pending(): Promise<LedgerEntry[]> {
-    const { connection, instanceId } = this.options;
+    const { connection } = this.options;
     const flat = await connection.run('listing pending ledger entries failed', () =>
+      this.listScript([this.pendingKey], [connection.key('ledger', '')]),
+    );
+    return toEntries(flat);
+  }
+
+  async recoverable(): Promise<LedgerEntry[]> {
+    const { connection, instanceId } = this.options;
+    const flat = await connection.run('claiming pending ledger entries failed', () =>
       this.claimScript([this.pendingKey], [instanceId, connection.key('ledger', ''), connection.key('instance', '')]),
     );
-    const out: LedgerEntry[] = [];
-    const list = flat as unknown[];
-    for (let i = 0; i + 1 < list.length; i += 2) out.push(toEntry(String(list[i]), list[i + 1] as string[]));
-    return out;
+    return toEntries(flat);
   }
 
   private entryKey(id: string): string {
     return this.options.connection.key('ledger', id);
   }
+}
+
+/** [id, [field, value, …], id, …] as the scripts return it. */
+function toEntries(flat: unknown): LedgerEntry[] {
+  const list = flat as unknown[];
+  const out: LedgerEntry[] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) out.push(toEntry(String(list[i]), list[i + 1] as string[]));
+  return out;
 }
 
 function toEntry(id: string, fields: readonly string[]): LedgerEntry {

@@ -8,6 +8,8 @@ export interface SqliteConnectionOptions {
   readonly busyTimeoutMs: number;
   /** Called with the text of every statement the connection runs (tests count write trips). */
   readonly onStatement?: (sql: string) => void;
+  /** Open an existing file for reading only (reports); never creates it. */
+  readonly readOnly?: boolean;
 }
 
 type Params = readonly unknown[];
@@ -25,13 +27,22 @@ export class SqliteConnection {
 
   static async open(options: SqliteConnectionOptions): Promise<SqliteConnection> {
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const opened = new sqlite3.Database(options.file, (err) => (err ? reject(err) : resolve(opened)));
+      const mode = options.readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+      const opened = new sqlite3.Database(options.file, mode, (err) => (err ? reject(err) : resolve(opened)));
     }).catch((err: unknown) => {
       throw new StorageError(`cannot open SQLite file ${options.file}: ${describe(err, options.busyTimeoutMs)}`, { cause: err });
     });
     db.configure('busyTimeout', options.busyTimeoutMs);
     if (options.onStatement) db.on('trace', options.onStatement);
-    return new SqliteConnection(db, options.busyTimeoutMs);
+    const connection = new SqliteConnection(db, options.busyTimeoutMs);
+    // Students' words are deleted through every connection (completed ledger entries, expired
+    // sessions, purged transcripts): overwrite freed content with zeros so it is not left
+    // readable in the file's free pages. A per-connection setting.
+    await connection.run('cannot enable secure_delete', 'PRAGMA secure_delete=ON').catch(async (err: unknown) => {
+      await connection.close().catch(() => undefined);
+      throw err;
+    });
+    return connection;
   }
 
   all<Row>(what: string, sql: string, params: Params = []): Promise<Row[]> {

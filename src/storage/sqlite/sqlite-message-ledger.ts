@@ -60,6 +60,15 @@ export class SqliteMessageLedger implements MessageLedger {
     private readonly now: () => number,
   ) {}
 
+  /**
+   * The ledger's connection, for tables written on the same path as a chat answer (policy):
+   * statements of one connection queue behind each other instead of colliding on the file's
+   * write lock, where SQLite's busy handler would sleep a millisecond or more. Closed with the ledger.
+   */
+  get connection(): SqliteConnection {
+    return this.db;
+  }
+
   static async open(options: SqliteLedgerOptions): Promise<SqliteMessageLedger> {
     const db = await SqliteConnection.open({
       file: options.file,

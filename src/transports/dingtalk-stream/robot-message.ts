@@ -12,6 +12,7 @@ interface RobotPayload {
   senderId?: unknown;
   senderStaffId?: unknown;
   senderNick?: unknown;
+  isAdmin?: unknown;
   sessionWebhook?: unknown;
   sessionWebhookExpiredTime?: unknown;
   text?: { content?: unknown };
@@ -53,7 +54,7 @@ export function parseRobotMessage(data: string, frameMessageId: string, now = Da
     message: {
       id: str(p.msgId) ?? frameMessageId,
       conversation: { kind, id: conversationId, title: str(p.conversationTitle) },
-      sender: { id: senderId, name: str(p.senderNick) },
+      sender: { id: senderId, name: str(p.senderNick), ...(isTrue(p.isAdmin) && { isAdmin: true }) },
       createdAt: num(p.createAt) ?? now,
       content: readContent(p, kind === 'group'),
       replyTarget,
@@ -96,6 +97,11 @@ function hasPicture(parts: unknown): boolean {
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** DingTalk sends `isAdmin` as a JSON boolean; accept the string form too. */
+function isTrue(v: unknown): boolean {
+  return v === true || v === 'true';
 }
 
 function num(v: unknown): number | undefined {

@@ -8,6 +8,7 @@ import { AppError, ERRORS, type ErrorName, toAppError } from '../../errors.js';
 import type { HealthChecks } from '../../health/readiness-monitor.js';
 import type { Logger } from '../../logger.js';
 import type { BridgeMetrics, QuestionMeter } from '../../metrics/bridge-metrics.js';
+import type { QuestionPolicy } from '../../policy/question-policy.js';
 import { createApiKeyCheck } from './api-key-auth.js';
 import { registerAskRoute } from './ask-route.js';
 import { registerMetricsRoute } from './metrics-route.js';
@@ -26,6 +27,8 @@ export interface HealthSource {
 export interface HttpAppDeps {
   readonly config: Config;
   readonly engine: ConversationService;
+  /** School policy for `/assistant/ask` (label, checks, audit). */
+  readonly policy: QuestionPolicy;
   readonly logger: Logger;
   readonly health: HealthSource;
   /** Served at `GET /metrics` (METRICS_ENABLED); `questions` counts `/assistant/ask`. */
@@ -93,6 +96,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
 
   registerAskRoute(app, {
     engine: deps.engine,
+    policy: deps.policy,
     answerTimeoutMs: config.assistant.answerTimeoutMs,
     requireApiKey: config.http.apiKeys.length > 0 ? apiKeyValid : undefined,
     questions: deps.metrics?.questions,
