@@ -4,9 +4,12 @@ import dotenv from 'dotenv';
 import { ConfigError, loadConfig, type ConfigFileReader } from '../config/config.js';
 import { readConfigFileFromDisk } from '../config/policy-env.js';
 import { SchoolClock } from '../policy/school-clock.js';
+import type { AuditTrail } from '../storage/audit-trail.js';
+import { redactRedisUrl } from '../storage/redis/redis-connection.js';
 import { SqliteAuditTrail } from '../storage/sqlite/sqlite-audit-trail.js';
 import { SqliteConnection } from '../storage/sqlite/sqlite-connection.js';
 import { renderReportCsv, renderReportText } from './render-report.js';
+import { reportFromRedis } from './redis-audit-source.js';
 import { buildUsageReport } from './usage-report.js';
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -42,24 +45,25 @@ export async function runReport(argv: readonly string[], env: Record<string, str
     io.err(`${err.message}\n`);
     return 1;
   }
+  const clock = new SchoolClock(config.policy.fairUse.timeZone, io.now);
+  if (/^rediss?:\/\//.test(config.sessions.storage)) {
+    return reportFromRedis(config.sessions.storage, config.redis.keyPrefix, (audit) => render(audit, clock, args, io)).catch((err: unknown) => {
+      io.err(`${err instanceof Error ? err.message : String(err)}\n`); // the address without its password
+      return 1;
+    });
+  }
   const file = /^sqlite:\/\/(.+)$/.exec(config.sessions.storage)?.[1];
   if (!file || file === ':memory:') {
-    io.err(`The report reads the audit trail from a SQLite file; SESSION_STORAGE is ${config.sessions.storage}.\n`);
+    io.err(`The report reads the audit trail from a SQLite file or Redis; SESSION_STORAGE is ${redactRedisUrl(config.sessions.storage)}.\n`);
     return 1;
   }
   if (!existsSync(file)) {
     io.err(`No database at ${file} (SESSION_STORAGE): has the service run here yet?\n`);
     return 1;
   }
-  const clock = new SchoolClock(config.policy.fairUse.timeZone, io.now);
-  const now = clock.now();
-  const days = { from: clock.at(now - (args.days - 1) * DAY_MS).date, to: clock.at(now).date };
   const db = await SqliteConnection.open({ file, busyTimeoutMs: 5_000, readOnly: true });
   try {
-    const audit = new SqliteAuditTrail(db);
-    const report = await buildUsageReport(audit.between(now - (args.days + 1) * DAY_MS, now + DAY_MS), clock, days);
-    io.out(args.csv ? renderReportCsv(report) : renderReportText(report));
-    return 0;
+    return await render(new SqliteAuditTrail(db), clock, args, io);
   } catch (err) {
     if (!/no such table/.test(String(err))) throw err;
     io.err(`No audit trail in ${file} yet: it starts with the first question after this version is installed.\n`);
@@ -67,6 +71,15 @@ export async function runReport(argv: readonly string[], env: Record<string, str
   } finally {
     await db.close();
   }
+}
+
+/** The report over the last `args.days` school days of `audit`, printed as text or CSV. */
+async function render(audit: Pick<AuditTrail, 'between'>, clock: SchoolClock, args: { days: number; csv: boolean }, io: ReportIo): Promise<number> {
+  const now = clock.now();
+  const days = { from: clock.at(now - (args.days - 1) * DAY_MS).date, to: clock.at(now).date };
+  const report = await buildUsageReport(audit.between(now - (args.days + 1) * DAY_MS, now + DAY_MS), clock, days);
+  io.out(args.csv ? renderReportCsv(report) : renderReportText(report));
+  return 0;
 }
 
 function parseArgs(argv: readonly string[]): { days: number; csv: boolean; help: boolean } | string {

@@ -41,7 +41,7 @@ export function openRedisPolicyStores(connection: RedisConnection, onWriteError?
     quotas: new RedisQuotaStore(connection),
     exams: new RedisExamStore(connection),
     notices: new RedisNoticeMemory(connection),
-    audit: new RedisTimeLog<AuditRecord>(connection, 'audit', onWriteError),
+    audit: new RedisTimeLog<AuditRecord>(connection, 'audit', onWriteError, (r) => ({ ...r, latencyMs: Math.round(r.latencyMs) })),
     transcripts: new RedisTimeLog<TranscriptEntry>(connection, 'transcripts', onWriteError),
   };
 }

@@ -36,6 +36,8 @@ export class RedisTimeLog<T extends { readonly id: string; readonly at: number }
     name: string,
     /** Told when an append failed (it is not retried). */
     private readonly onWriteError: (err: unknown) => void = () => undefined,
+    /** Shapes a record as it is stored (e.g. whole milliseconds, as the SQLite table keeps them). */
+    private readonly normalize: (record: T) => T = (record) => record,
   ) {
     this.appendScript = connection.script(APPEND, 2);
     this.deleteScript = connection.script(DELETE_BEFORE, 2);
@@ -44,7 +46,8 @@ export class RedisTimeLog<T extends { readonly id: string; readonly at: number }
   }
 
   /** Sends the record; never throws (a failure goes to `onWriteError`, like a batched write's). */
-  append(record: T): Promise<void> {
+  append(input: T): Promise<void> {
+    const record = this.normalize(input);
     const member = `${record.id}\n${JSON.stringify(record)}`;
     const sent = this.connection
       .run(`appending to ${this.logKey} failed`, () => this.appendScript([this.logKey, this.idsKey], [record.id, record.at, member]))
