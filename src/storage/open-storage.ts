@@ -90,7 +90,17 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 async function lockSqliteFile(url: string): Promise<SqliteInstanceLock | undefined> {
   const file = /^sqlite:\/\/(.+)$/.exec(url)?.[1];
   if (file === undefined || file === ':memory:') return undefined;
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // The same modes the store gives its folder and files: only the service's account reads them.
+  const dir = path.dirname(path.resolve(file));
+  try {
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const f of [file, `${file}.lock`]) {
+      closeSync(openSync(f, 'a', 0o600));
+      chmodSync(f, 0o600);
+    }
+  } catch (err) {
+    throw new StorageError(`cannot open session storage ${url}: ${String(err)}`, { cause: err });
+  }
   return SqliteInstanceLock.acquire(file);
 }
 
