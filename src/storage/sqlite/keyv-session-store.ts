@@ -1,7 +1,7 @@
 import type Keyv from 'keyv';
 import { StorageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { readSessionRecord, type SessionRecord, type SessionStore } from '../session-store.js';
+import { type ExpiredSession, readSessionRecord, type SessionRecord, type SessionStore } from '../session-store.js';
 
 /** Records kept in memory; older ones are read from SQLite again when needed. */
 const CACHE_ENTRIES = 10_000;
@@ -18,6 +18,8 @@ export class KeyvSessionStore implements SessionStore {
   constructor(
     private readonly keyv: Keyv,
     private readonly logger: Logger,
+    /** The SQLite table keyv keeps the sessions in; absent for memory:// (a Map). */
+    private readonly sqlTable?: string,
   ) {}
 
   async get(key: string): Promise<SessionRecord | undefined> {
@@ -56,6 +58,53 @@ export class KeyvSessionStore implements SessionStore {
     } catch (err) {
       throw new StorageError(`session delete failed: ${message(err)}`, { cause: err });
     }
+  }
+
+  async takeExpired(before: number, limit: number): Promise<ExpiredSession[]> {
+    let rows: Array<{ key: string; value: unknown }>;
+    try {
+      rows = this.sqlTable ? await this.takeExpiredRows(this.sqlTable, before, limit) : await this.takeExpiredEntries(before, limit);
+    } catch (err) {
+      throw new StorageError(`expired session removal failed: ${message(err)}`, { cause: err });
+    }
+    const taken: ExpiredSession[] = [];
+    for (const row of rows) {
+      const key = this.unprefixed(row.key);
+      this.cache.delete(key);
+      const data = (await this.keyv.deserializeData(row.value as string).catch(() => undefined)) as { value?: unknown } | undefined;
+      const record = readSessionRecord(data?.value);
+      if (record) taken.push({ key, record });
+    }
+    return taken;
+  }
+
+  /** One statement: the rows go and come back together, so none is listed and left or deleted unread. */
+  private async takeExpiredRows(table: string, before: number, limit: number): Promise<Array<{ key: string; value: unknown }>> {
+    const store = this.keyv.store as { query: (sql: string, ...params: unknown[]) => Promise<Array<{ key: string; value: unknown }>> };
+    const expires = `(CASE WHEN json_valid(value) THEN json_extract(value, '$.expires') END)`;
+    return store.query(
+      `DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE ${expires} < ? ORDER BY ${expires} LIMIT ?) RETURNING key, value`,
+      before,
+      limit,
+    );
+  }
+
+  /** memory://: keyv's Map, read directly (keyv's own reads delete expired entries unseen). */
+  private async takeExpiredEntries(before: number, limit: number): Promise<Array<{ key: string; value: unknown }>> {
+    const map = this.keyv.store as Map<string, unknown>;
+    const expired: Array<{ key: string; value: unknown; expires: number }> = [];
+    for (const [key, value] of map) {
+      const data = (await this.keyv.deserializeData(value as string).catch(() => undefined)) as { expires?: unknown } | undefined;
+      if (typeof data?.expires === 'number' && data.expires < before) expired.push({ key, value, expires: data.expires });
+    }
+    const taken = expired.sort((a, b) => a.expires - b.expires).slice(0, limit);
+    for (const { key } of taken) map.delete(key);
+    return taken;
+  }
+
+  private unprefixed(key: string): string {
+    const namespace = this.keyv.namespace;
+    return namespace && key.startsWith(`${namespace}:`) ? key.slice(namespace.length + 1) : key;
   }
 
   private remember(key: string, record: SessionRecord, expiresAt: number): void {
