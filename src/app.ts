@@ -82,7 +82,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     logger,
     expireSessions: () => engine.sweepExpired(),
   });
-  const chat = new ChatHandler({ ...config.chat, engine, ledger: storage.ledger, replier: replies.replier, policy, logger: logger.child({ transport: 'chat' }) });
+  const chat = new ChatHandler({
+    ...config.chat,
+    limits: config.chatLimits,
+    engine,
+    ledger: storage.ledger,
+    replier: replies.replier,
+    policy,
+    logger: logger.child({ transport: 'chat' }),
+  });
   const stream = createStreamTransport({ config, sink: chat, logger, redactor, tuning: deps.streamTuning });
   metrics.setProbes({
     streamConnected: () => stream.status().state === 'connected',
@@ -195,5 +203,7 @@ function streamHealth(stream: StreamTransport): Record<string, unknown> {
     state: status.state,
     lastFrameAt: status.lastFrameAt ? new Date(status.lastFrameAt).toISOString() : null,
     reconnects: status.reconnects,
+    // Our clock minus DingTalk's (ms), from the latest frame; message ages are judged by DingTalk's.
+    clockSkewMs: status.clockSkewMs ?? null,
   };
 }

@@ -72,6 +72,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     DING_APP_SECRET: tokens.appSecret,
     AI_ASSISTANT_ID: '0123456789abcdef0123456789abcdef',
     DINGTALK_API_BASE: server.baseUrl,
+    DINGTALK_WEBHOOK_ORIGINS: server.baseUrl,
     DINGTALK_TIMEOUT_SECONDS: '5',
     SESSION_STORAGE: `sqlite://${path.join(dir, 'bot.sqlite')}`,
     THINKING_NOTICE_SECONDS: '0',
