@@ -5,8 +5,9 @@ export const GROUP_NOTICE_GRACE_MS = 2_000;
 
 /**
  * "Working on it" notices must not double a group's traffic: in a group at most one per window
- * (THINKING_NOTICE_GROUP_SECONDS; 0 = no limit), and a group notice waits a short grace past its
- * due time, so an answer that arrives meanwhile goes out alone. Direct chats are not rationed.
+ * (THINKING_NOTICE_GROUP_SECONDS; 0 = no limit), none once the model is writing the answer, and
+ * a group notice waits a short grace past its due time, so an answer that arrives meanwhile goes
+ * out alone. Direct chats are not rationed (a notice there bothers nobody else).
  */
 export class ThinkingNoticeRation {
   private readonly sentAt = new Map<string, number>();
@@ -17,14 +18,19 @@ export class ThinkingNoticeRation {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** True where notices are rationed (groups): skipped once the answer is being written. */
+  rations(message: ChatMessage): boolean {
+    return message.conversation.kind === 'group';
+  }
+
   /** Extra wait before the notice, for this message's conversation. */
   graceMs(message: ChatMessage): number {
-    return message.conversation.kind === 'group' ? GROUP_NOTICE_GRACE_MS : 0;
+    return this.rations(message) ? GROUP_NOTICE_GRACE_MS : 0;
   }
 
   /** True when a notice may go to this conversation now (and counts it). */
   claim(message: ChatMessage): boolean {
-    if (message.conversation.kind !== 'group' || this.groupWindowMs <= 0) return true;
+    if (!this.rations(message) || this.groupWindowMs <= 0) return true;
     const now = this.now();
     const from = now - this.groupWindowMs;
     this.prune(from);

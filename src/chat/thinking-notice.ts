@@ -14,10 +14,10 @@ export interface ThinkingNoticeInput {
 }
 
 /**
- * One "working on it" message if the answer takes longer than the notice delay, unless the
- * answer is close: the model is already writing it (text is streaming in), or, in a group, it
- * arrives within a short grace after the notice was due; and in a group only if no other
- * notice went there within THINKING_NOTICE_GROUP_SECONDS.
+ * One "working on it" message if the answer takes longer than the notice delay. In a group
+ * (rationed) not when the answer is close: the model is already writing it (text is streaming
+ * in), or it arrives within a short grace after the notice was due; and only if no other notice
+ * went to the group within THINKING_NOTICE_GROUP_SECONDS.
  */
 export class ThinkingNotice {
   private timer: NodeJS.Timeout | undefined;
@@ -48,7 +48,7 @@ export class ThinkingNotice {
   private due(): void {
     const { replier, message, ration, log } = this.input;
     if (this.settled) return;
-    if (this.writing) {
+    if (this.writing && ration?.rations(message)) {
       log.debug('thinking notice skipped: the answer is being written');
       return;
     }

@@ -92,14 +92,16 @@ describe('item 8: thinking notices in groups', () => {
     expect(h.robot.repliesTo('cidClose').map((r) => r.text)).toEqual([`${withLabel('answer 1: q')}\n\n@dan`]);
   });
 
-  it('skips the notice when the model is already writing the answer (text streaming in)', async () => {
-    const backend = new StreamingBackend(() => ({ chunks: ['Photosynthesis ', 'makes ', 'sugar ', 'and ', 'oxygen.'], chunkMs: 500 }));
+  it('skips a group notice when the model is already writing the answer (text streaming in); a DM still gets one', async () => {
+    const backend = new StreamingBackend(() => ({ chunks: ['Photosynthesis ', 'makes ', 'sugar ', 'and ', 'oxygen', '.', '.'], chunkMs: 550 }));
     const h = await harness({ env: { THINKING_NOTICE_SECONDS: '1' }, backend: () => backend });
-    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidStreamDM', staffId: 'eve', text: 'what does photosynthesis make?' }));
-    await waitFor(() => h.robot.repliesTo('cidStreamDM').length >= 1, 10_000);
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidStreamG', group: true, staffId: 'eve', text: 'what does photosynthesis make?' }));
+    h.gateway.push(h.robot.robotMessage({ conversationId: 'cidStreamDM', staffId: 'fay', text: 'and in a DM?' }));
+    await waitFor(() => h.robot.repliesTo('cidStreamG').length >= 1 && h.robot.repliesTo('cidStreamDM').length >= 2, 10_000);
     await idle(h);
-    // The answer took 2.5 s (past the 1 s notice), but text was arriving from 0.5 s on.
-    expect(h.robot.repliesTo('cidStreamDM').map((r) => r.text)).toEqual([withLabel('Photosynthesis makes sugar and oxygen.')]);
+    // The answers took 3.85 s (past the notice and its group grace), but text arrived from 0.55 s on.
+    expect(h.robot.repliesTo('cidStreamG').map((r) => r.text)).toEqual([`${withLabel('Photosynthesis makes sugar and oxygen..')}\n\n@eve`]);
+    expect(h.robot.repliesTo('cidStreamDM').map((r) => r.text)).toEqual([CHAT_TEXTS.thinking, withLabel('Photosynthesis makes sugar and oxygen..')]);
   });
 });
 
