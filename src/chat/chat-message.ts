@@ -70,7 +70,10 @@ export interface AnswerDraft {
 
 /** What a chat transport hands messages to (the chat handler). */
 export interface ChatSink {
-  /** Records the message and queues its answer; resolves false for a redelivery. Ack after it resolves. */
+  /**
+   * Records the message and queues its answer; resolves false for a redelivery. Ack after it
+   * resolves; never when it rejects (it could not be recorded): the platform then delivers it again.
+   */
   accept(message: ChatMessage): Promise<boolean>;
   /** Answers messages a previous process recorded but did not finish; resolves how many. */
   recover(): Promise<number>;
