@@ -186,5 +186,22 @@ describe('item 18: expired conversations are deleted upstream, bounded', () => {
       await ask('cidE1', 'after expiry');
       expect(h.fake.assistant.threads.size).toBe(1);
     });
+
+    it('a conversation that expired and is written to again before the sweep still has its old thread deleted', async () => {
+      h = await startStreamHarness({ model: DINGTALK_ASSISTANT_FIXTURE });
+      opened.push(h);
+      await ask('cidBack', 'before the break');
+      const [oldThread] = [...h.fake.assistant.threads.keys()];
+      const key = directConversationKey('cidBack');
+      await h.storage.sessions.set(key, (await h.storage.sessions.get(key))!, 1);
+      await sleep(10);
+      // The student comes back after the idle time, before the hourly sweep: a new conversation.
+      expect(await ask('cidBack', 'after the break')).toContain('（之前0轮）');
+      expect(h.fake.assistant.threads.has(oldThread!)).toBe(true);
+      await h.app.purge.run();
+      await h.engine.expirySettled();
+      expect(h.fake.assistant.deletedThreads.has(oldThread!)).toBe(true);
+      expect(h.fake.assistant.threads.size).toBe(1); // the new conversation's thread stays
+    });
   });
 });
