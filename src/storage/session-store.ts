@@ -19,7 +19,8 @@ export interface SessionStore {
    * Removes up to `limit` sessions whose expiry is before `before` (epoch ms), soonest expired
    * first, and returns them with their records, so the vendor's copy of each conversation can
    * be deleted too. Atomic per session: one written again meanwhile (live) is never removed.
-   * Called in a loop until it returns fewer than `limit`.
+   * Called in a loop until it returns fewer than `limit`. A session `get` found expired must not
+   * vanish unseen: it is handed out here too (the SQLite adapter keeps such records aside).
    */
   takeExpired(before: number, limit: number): Promise<ExpiredSession[]>;
 }
