@@ -35,7 +35,7 @@ export class ThinkingNotice {
 
   /** The model is writing the answer (its text so far): a notice now would arrive with the answer. */
   textArrived(textSoFar: string): void {
-    if (textSoFar.trim() !== '') this.writing = true;
+    if (!this.writing && textSoFar.trim() !== '') this.writing = true;
   }
 
   /** Cancels a pending notice, or waits until a notice already on its way is delivered. */
