@@ -1,5 +1,4 @@
 import { DWClient, type DWClientConfig } from 'dingtalk-stream';
-import WebSocket from 'ws';
 import type { Logger, SecretRedactor } from '../../logger.js';
 import { DEFAULT_BACKOFF, reconnectDelay, type BackoffOptions } from './reconnect-backoff.js';
 import { GatewayError, requestGatewayTicket } from './gateway-ticket.js';
