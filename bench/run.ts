@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ackLatency } from './ack-latency.js';
 import { calls } from './calls.js';
+import { chatLimits } from './chat-limits.js';
 import { cards } from './cards.js';
 import { concurrency } from './concurrency.js';
 import { machineInfo } from './machine.js';
@@ -17,7 +18,7 @@ import { chatThroughput, httpThroughput, THROUGHPUT_DEFAULTS, throughputRows } f
 /**
  * `npm run bench [-- name ...]`: runs the scenarios in order (all by default), prints one table
  * with each figure's target and PASS/MISS, and writes bench/results.json. Names: overhead,
- * calls, concurrency, throughput (with resources), ack, reconnect, cards, policy, scale (Redis,
+ * calls, concurrency, throughput (with resources), ack, reconnect, cards, policy, chat-limits, scale (Redis,
  * several instances, failover; needs Debian's redis-server). Environment: BENCH_LOG_LEVEL
  * (service log level, default warn), BENCH_RESULTS (output file), BENCH_SERVICE_ROOT (benchmark
  * another tree's src/, e.g. a copy with a candidate fix).
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult[]>> = {
   cards: () => sequence([() => cards()]),
   policy: () => sequence([() => policyOverhead()]),
   scale: () => sequence([() => scale()]),
+  'chat-limits': () => sequence([() => chatLimits()]),
 };
 
 async function main(): Promise<void> {

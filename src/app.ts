@@ -78,9 +78,16 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   });
   const replies = selectReplies({ config, api, cards: storage.cards, logger });
   const policy = buildPolicy(config, storage, backend.name, api, logger, deps.clock);
-  const purge = new RetentionPurge({ storage, retention: config.policy.retention, clock: policy.clock, logger });
+  const purge = new RetentionPurge({
+    storage,
+    retention: config.policy.retention,
+    clock: policy.clock,
+    logger,
+    expireSessions: () => engine.sweepExpired(),
+  });
   const chat = new ChatHandler({
     ...config.chat,
+    limits: config.chatLimits,
     engine,
     ledger: storage.ledger,
     replier: replies.replier,
@@ -127,7 +134,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     // stays pending in the ledger, and only then does the store close.
     await stream.stop().catch((err) => logger.warn('stream stop failed', { err: String(err) }));
     await Promise.race([
-      Promise.allSettled([http.close(), engine.drain(), replies.stop()]),
+      Promise.allSettled([http.close(), engine.drain(), replies.stop(), engine.stop()]),
       new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref()),
     ]);
     await storage.close();
@@ -193,12 +200,13 @@ function buildPolicy(
 /** The engine's limits as configured (SESSION_TTL_MINUTES, ANSWER_TIMEOUT_SECONDS, ...). */
 export function engineLimits(
   config: Config,
-): Pick<EngineOptions, 'sessionTtlMs' | 'answerTimeoutMs' | 'queueLimit' | 'maxConcurrentRuns'> {
+): Pick<EngineOptions, 'sessionTtlMs' | 'answerTimeoutMs' | 'queueLimit' | 'maxConcurrentRuns' | 'maxAnswerChars'> {
   return {
     sessionTtlMs: config.sessions.ttlMs,
     answerTimeoutMs: config.assistant.answerTimeoutMs,
     queueLimit: config.assistant.queueLimit,
     maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+    maxAnswerChars: config.chatLimits.answerMaxChars,
   };
 }
 
@@ -209,5 +217,7 @@ function streamHealth(stream: StreamTransport): Record<string, unknown> {
     leader: status.leader,
     lastFrameAt: status.lastFrameAt ? new Date(status.lastFrameAt).toISOString() : null,
     reconnects: status.reconnects,
+    // Our clock minus DingTalk's (ms), from the latest frame; message ages are judged by DingTalk's.
+    clockSkewMs: status.clockSkewMs ?? null,
   };
 }

@@ -82,6 +82,7 @@ export function benchEnv(fake: BenchFake, overrides: Record<string, string> = {}
     ASSISTANT_BACKEND: 'dingtalk-assistant',
     AI_ASSISTANT_ID: f.assistant.assistantId,
     DINGTALK_API_BASE: f.baseUrl,
+    DINGTALK_WEBHOOK_ORIGINS: f.baseUrl,
     SESSION_STORAGE: `sqlite://${tempStorageFile()}`,
     HOST: '127.0.0.1',
     RATE_LIMIT: '1000000/minute',

@@ -30,6 +30,7 @@ export function selectBackend({ config, dingtalk, logger }: BackendDeps): Assist
         assistantId: backend.assistantId,
         streaming: backend.streaming,
         callTimeoutMs: config.dingtalk.timeoutMs,
+        maxAnswerChars: config.chatLimits.answerMaxChars,
         logger,
       });
       return createDingTalkAssistantBackend({ threads, logger });

@@ -8,6 +8,8 @@ import type { Role } from '../policy/roles.js';
 import type { AuditOutcome } from '../storage/audit-trail.js';
 import type { AnswerDraft, ChatMessage, ChatReplier } from './chat-message.js';
 import { assistantFailureText, CHAT_TEXTS } from './chat-texts.js';
+import { ThinkingNotice } from './thinking-notice.js';
+import type { ThinkingNoticeRation } from './thinking-notice-ration.js';
 
 /** The question was abandoned because the process is stopping; nothing was replied. */
 export class HandlingCancelled extends Error {
@@ -22,6 +24,8 @@ export interface AnswerInput {
   readonly turn: ConversationTurn;
   readonly replier: ChatReplier;
   readonly thinkingNoticeMs: number;
+  /** Rations thinking notices in groups (THINKING_NOTICE_GROUP_SECONDS); absent: not rationed. */
+  readonly noticeRation?: ThinkingNoticeRation;
   readonly message: ChatMessage;
   /** The question as policy lets the model see it, with the asker's role and prompt. */
   readonly ask: QuestionToAsk;
@@ -61,7 +65,7 @@ export interface QuestionReply {
 export async function answerQuestion(input: AnswerInput): Promise<QuestionReply> {
   const { turn, message, ask, policy, signal, log } = input;
   const draft = await startDraft(input);
-  const notice = new ThinkingNotice(input);
+  const notice = new ThinkingNotice({ ...input, ration: input.noticeRation });
   if (!draft) notice.arm();
   const filter = policy.answerFilter();
   try {
@@ -72,7 +76,8 @@ export async function answerQuestion(input: AnswerInput): Promise<QuestionReply>
       requestId: message.id,
       signal,
       logContext: { msgId: message.id, transport: 'chat' },
-      onText: filter.guard(draft ? (soFar) => draft.update(soFar) : undefined),
+      // Without a draft the text only tells the notice that the answer is being written.
+      onText: draft ? filter.guard((soFar) => draft.update(soFar)) : (soFar) => notice.textArrived(soFar),
       screenAnswer: filter.check,
     });
     if (result.answer.trim() === '') {
@@ -114,32 +119,4 @@ function failureText(err: unknown): string {
 function failureKind(err: unknown): string {
   if (err instanceof AssistantError) return err.kind;
   return err instanceof Error ? err.name : 'unknown';
-}
-
-/** One "working on it" message if the answer takes longer than the notice delay. */
-class ThinkingNotice {
-  private timer: NodeJS.Timeout | undefined;
-  private sending: Promise<void> | undefined;
-  private settled = false;
-
-  constructor(private readonly input: AnswerInput) {}
-
-  arm(): void {
-    const { thinkingNoticeMs, replier, message, log } = this.input;
-    if (thinkingNoticeMs <= 0 || this.settled) return;
-    this.timer = setTimeout(() => {
-      this.sending = replier
-        .reply(message, CHAT_TEXTS.thinking)
-        .catch((err: unknown) => {
-          log.warn('thinking notice not delivered', { err: String(err) });
-        });
-    }, thinkingNoticeMs);
-  }
-
-  /** Cancels a pending notice, or waits until a notice already on its way is delivered. */
-  async settle(): Promise<void> {
-    this.settled = true;
-    clearTimeout(this.timer);
-    await this.sending;
-  }
 }

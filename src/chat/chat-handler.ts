@@ -1,4 +1,4 @@
-import type { Config } from '../config/config.js';
+import type { ChatLimitsConfig, Config } from '../config/config.js';
 import { directConversationKey, groupConversationKey, type ConversationKey } from '../engine/conversation-key.js';
 import type { ConversationService, ConversationTurn } from '../engine/types.js';
 import { BusyError } from '../errors.js';
@@ -11,8 +11,10 @@ import type { ChatMessage, ChatReplier, ChatSink } from './chat-message.js';
 import { CHAT_TEXTS, tooLongText } from './chat-texts.js';
 import { classifyMessage } from './classify-message.js';
 import { HandlingCancelled, type QuestionReply } from './answer-question.js';
+import { type GateVerdict, MessageGate } from './message-gate.js';
 import { decideQuestion, type QuestionAudit } from './question-flow.js';
-import { SenderRateLimit } from './sender-rate-limit.js';
+import { RefusalNotices } from './refusal-notices.js';
+import { ThinkingNoticeRation } from './thinking-notice-ration.js';
 
 /**
  * The chat settings of Config (GROUP_SESSION_SCOPE, THINKING_NOTICE_SECONDS (0 = no notice),
@@ -28,6 +30,8 @@ export interface ChatHandlerOptions extends Omit<Config['chat'], 'streamEnabled'
   readonly logger: Logger;
   /** Counts each question message once, when its reply went out (or with its audit record). */
   readonly questions?: QuestionMeter;
+  /** How often refusals and group thinking notices may be said (default: 60 s and 30 s). */
+  readonly limits?: Pick<ChatLimitsConfig, 'refusalNoticeMs' | 'groupThinkingNoticeMs'>;
   readonly now?: () => number;
 }
 
@@ -35,39 +39,43 @@ export interface ChatHandlerOptions extends Omit<Config['chat'], 'streamEnabled'
 type RecordedAudit = QuestionAudit & { readonly startedAt: number };
 
 /**
- * The chat side of the bot: admits a message into the ledger (the redelivery guard), then
- * handles it in the background as one turn of its conversation (the engine's lane), so a
- * command queued behind a question is applied after the question's answer went out.
+ * The chat side of the bot: admits a message into the ledger (the redelivery guard), checks it
+ * (age, allow-lists, the sender's rate) and handles it in the background as one turn of its
+ * conversation (the engine's lane), so a command queued behind a question is applied after the
+ * question's answer went out. Refusals are said once per sender and conversation per window.
  */
 export class ChatHandler implements ChatSink {
-  private readonly rateLimit: SenderRateLimit;
+  private readonly gate: MessageGate;
+  private readonly refusals: RefusalNotices;
+  private readonly noticeRation: ThinkingNoticeRation;
   private readonly now: () => number;
   private readonly stopping = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: ChatHandlerOptions) {
     this.now = options.now ?? Date.now;
-    this.rateLimit = new SenderRateLimit(options.userRateLimit, this.now);
+    this.gate = new MessageGate({ ...options, now: this.now });
+    this.refusals = new RefusalNotices(options.limits?.refusalNoticeMs ?? 60_000, this.now);
+    this.noticeRation = new ThinkingNoticeRation(options.limits?.groupThinkingNoticeMs ?? 30_000, this.now);
   }
 
   /**
-   * Records the message in the ledger and queues its handling behind earlier messages of the
-   * same conversation (the place in line is taken now, in arrival order). Resolves once the
-   * message is recorded, which is when the caller acks it: false for a redelivery.
+   * Records the message in the ledger and, unless the gate refuses it, queues its handling
+   * behind earlier messages of the same conversation (the place in line is taken now, in
+   * arrival order). Resolves once the message is recorded, which is when the caller acks it:
+   * false for a redelivery. Rejects when it could not be recorded: the caller must not ack, so
+   * the platform delivers it again (nothing is answered that a crash could answer twice).
    */
   accept(message: ChatMessage): Promise<boolean> {
-    const admission = this.options.ledger
-      .admit({ id: message.id, admittedAt: this.now(), payload: message })
-      .catch((err: unknown) => {
-        // Storage is broken: answer anyway; the user then sees the "unavailable" line.
-        this.options.logger.error('message ledger unavailable; answering without the redelivery guard', {
-          msgId: message.id,
-          err: String(err),
-        });
-        return true;
-      });
+    const log = this.options.logger.child({ msgId: message.id });
+    const admission = this.options.ledger.admit({ id: message.id, admittedAt: this.now(), payload: message }).catch((err: unknown) => {
+      log.error('could not record a chat message; not acknowledging it so DingTalk delivers it again', { err: String(err) });
+      throw err;
+    });
+    const admitted = admission.catch(() => false);
     this.arrivals.set(message, this.now());
-    this.track(message, this.handle(message, admission, undefined));
+    const verdict = this.gate.check(message, log, true);
+    this.track(message, verdict.kind === 'pass' ? this.handle(message, admitted, undefined) : this.refuse(message, admitted, verdict));
     return admission;
   }
 
@@ -127,22 +135,33 @@ export class ChatHandler implements ChatSink {
       });
     } catch (err) {
       if (!(err instanceof BusyError)) throw err;
-      if (!(await admission)) return;
       log.warn('conversation queue full');
-      await this.replyAndComplete(message, CHAT_TEXTS.busy, log);
-      await this.auditRefused(message, key, 'busy');
+      await this.refuse(message, admission, { kind: 'refuse', text: CHAT_TEXTS.busy, outcome: 'busy' });
     }
+  }
+
+  /** A message the gate or a full line turned away: completed, audited, and answered once per window. */
+  private async refuse(message: ChatMessage, admission: Promise<boolean>, verdict: Exclude<GateVerdict, { kind: 'pass' }>): Promise<void> {
+    if (!(await admission)) return;
+    if (verdict.kind === 'drop') return this.options.ledger.complete(message.id);
+    const key = this.conversationKey(message);
+    await this.replyOnce(message, verdict.text, this.options.logger.child({ msgId: message.id, conversationKey: key }));
+    await this.auditRefused(message, key, verdict.outcome);
+  }
+
+  /** Says a refusal unless this sender heard one in this conversation within the window. */
+  private async replyOnce(message: ChatMessage, text: string, log: Logger): Promise<void> {
+    if (this.refusals.claim(message)) return this.replyAndComplete(message, text, log);
+    log.info('refusal not repeated within the window');
+    await this.options.ledger.complete(message.id);
   }
 
   /** Runs as the conversation's turn: one message of a conversation at a time. */
   private async process(message: ChatMessage, turn: ConversationTurn, log: Logger, recorded?: RecordedReply): Promise<void> {
     if (this.stopping.signal.aborted) return; // shutting down: stays pending for the next process
-    const refusal = this.refusal(message, log);
-    if (refusal === 'drop') return this.options.ledger.complete(message.id);
-    if (refusal) {
-      await this.replyAndComplete(message, refusal, log);
-      return this.auditRefused(message, turn.key, refusal === CHAT_TEXTS.notEnabled ? 'not_allowed' : 'limited');
-    }
+    // Age again (it may have waited in line, or in the ledger across a restart); counted already.
+    const verdict = this.gate.check(message, log, false);
+    if (verdict.kind !== 'pass') return this.refuse(message, Promise.resolve(true), verdict);
     // An earlier process got the answer but stopped before it was delivered: send that.
     if (recorded !== undefined) {
       await this.replyAndComplete(message, recorded.text, log);
@@ -178,7 +197,8 @@ export class ChatHandler implements ChatSink {
     const startedAt = this.options.policy.clock.now();
     let outcome;
     try {
-      outcome = await decideQuestion({ ...this.options, turn, message, text, signal: this.stopping.signal, log });
+      const { noticeRation } = this;
+      outcome = await decideQuestion({ ...this.options, noticeRation, turn, message, text, signal: this.stopping.signal, log });
     } catch (err) {
       if (err instanceof HandlingCancelled) return;
       throw err;
@@ -186,6 +206,8 @@ export class ChatHandler implements ChatSink {
     const audit = outcome.audit && { ...outcome.audit, startedAt };
     if (outcome.text === undefined) {
       await this.options.ledger.complete(message.id);
+    } else if (outcome.reply === undefined && audit?.outcome === 'blocked') {
+      await this.replyOnce(message, outcome.text, log); // a refusal by school policy, said once per window
     } else {
       await this.recordReply(message, outcome.text, log, audit);
       // Counted once the reply went out, even when the ledger cannot be told (store down).
@@ -216,23 +238,6 @@ export class ChatHandler implements ChatSink {
     const intent = classifyMessage(message.content);
     if (intent.kind !== 'question' || parseTeacherCommand(intent.text)) return;
     await this.audit(message, key, { outcome, startedAt: this.options.policy.clock.now() });
-  }
-
-  /** Why the message gets no answer: a short reply, 'drop' (silently), or undefined (go on). */
-  private refusal(message: ChatMessage, log: Logger): string | undefined {
-    const age = this.now() - message.createdAt;
-    if (age > this.options.messageMaxAgeMs) {
-      log.warn('dropping a chat message too old to answer', { ageMs: age });
-      return 'drop';
-    }
-    if (!this.isAllowed(message)) {
-      log.info('chat message from a group or user that is not allowed', { senderId: message.sender.id });
-      return CHAT_TEXTS.notEnabled;
-    }
-    const verdict = this.rateLimit.check(message.sender.id);
-    if (verdict === 'allowed') return undefined;
-    log.info('sender rate limit reached', { senderId: message.sender.id });
-    return verdict === 'limited' ? CHAT_TEXTS.slowDown : 'drop';
   }
 
   /**
@@ -266,13 +271,6 @@ export class ChatHandler implements ChatSink {
     return this.options.groupSessionScope === 'group'
       ? groupConversationKey(conversation.id)
       : groupConversationKey(conversation.id, sender.id);
-  }
-
-  private isAllowed(message: ChatMessage): boolean {
-    const { allowedGroups, allowedUsers } = this.options;
-    if (allowedUsers.length > 0 && !allowedUsers.includes(message.sender.id)) return false;
-    if (message.conversation.kind !== 'group' || allowedGroups.length === 0) return true;
-    return allowedGroups.includes(message.conversation.id);
   }
 }
 

@@ -8,8 +8,15 @@ export interface ChatMessage {
   readonly id: string;
   readonly conversation: ChatConversation;
   readonly sender: ChatSender;
-  /** Epoch ms the user sent the message. */
+  /** Epoch ms the user sent the message (the platform's clock). */
   readonly createdAt: number;
+  /**
+   * Epoch ms on the platform's clock when it delivered the message to us, and on ours when it
+   * arrived: with both, a message's age is judged by the platform's clock, so a wrong server
+   * clock cannot make every message look too old (or a late one look fresh).
+   */
+  readonly deliveredAt?: number;
+  readonly receivedAt?: number;
   readonly content: ChatContent;
   /** Where and how to answer; opaque to the chat layer, read only by the transport's replier. */
   readonly replyTarget: ReplyTarget;
@@ -63,7 +70,10 @@ export interface AnswerDraft {
 
 /** What a chat transport hands messages to (the chat handler). */
 export interface ChatSink {
-  /** Records the message and queues its answer; resolves false for a redelivery. Ack after it resolves. */
+  /**
+   * Records the message and queues its answer; resolves false for a redelivery. Ack after it
+   * resolves; never when it rejects (it could not be recorded): the platform then delivers it again.
+   */
   accept(message: ChatMessage): Promise<boolean>;
   /** Answers messages a previous process recorded but did not finish; resolves how many. */
   recover(): Promise<number>;

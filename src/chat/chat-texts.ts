@@ -28,6 +28,10 @@ export const CHAT_TEXTS = {
   cardContinued: '（内容较长，续见下方消息 · continued below）',
   /** Closes an AI card whose answer had to be sent as a message instead. */
   cardAnsweredBelow: '（回答见下方消息 · see the message below）',
+  /** Ends the last message of an answer longer than ANSWER_MAX_PARTS messages. */
+  answerPartsCut: '（回答太长，后面的部分已省略 · The answer was too long; the rest was left out.）',
+  /** Above an answer that could not be delivered before and goes out with the user's next message. */
+  heldReplyIntro: '（这是你上一条消息的回答 · The answer to your previous message:）',
   teacherHelp: [
     '老师命令（仅老师可用）：',
     '「/exam on [分钟]」在本群开启考试模式（默认 120 分钟），「/exam off」结束；考试期间机器人不回答本群学生的问题。',

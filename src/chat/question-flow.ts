@@ -8,6 +8,7 @@ import type { AuditOutcome } from '../storage/audit-trail.js';
 import { answerQuestion, type QuestionReply } from './answer-question.js';
 import type { ChatMessage, ChatReplier } from './chat-message.js';
 import { CHAT_TEXTS } from './chat-texts.js';
+import type { ThinkingNoticeRation } from './thinking-notice-ration.js';
 
 export interface QuestionFlowInput {
   readonly turn: ConversationTurn;
@@ -17,6 +18,8 @@ export interface QuestionFlowInput {
   readonly policy: QuestionPolicy;
   readonly replier: ChatReplier;
   readonly thinkingNoticeMs: number;
+  /** Rations thinking notices in groups (THINKING_NOTICE_GROUP_SECONDS). */
+  readonly noticeRation?: ThinkingNoticeRation;
   readonly signal: AbortSignal;
   readonly log: Logger;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { toReplyConfig, type ReplyConfig } from './card-env.js';
+import { toChatLimitsConfig, type ChatLimitsConfig } from './chat-limits-env.js';
 import { DEFAULT_SYSTEM_PROMPT } from './default-prompts.js';
 import type { RateLimit } from './env-fields.js';
 import { CONDITIONAL_RULES, ENV_SCHEMA } from './env-schema.js';
@@ -9,6 +10,7 @@ import { type ConfigFileReader, type PolicyConfig, readPolicyFiles, toPolicyConf
 export type { RateLimit } from './env-fields.js';
 export type { ReplyConfig, ReplyMode } from './card-env.js';
 export type { ConfigFileReader, PolicyConfig } from './policy-env.js';
+export type { ChatLimitsConfig } from './chat-limits-env.js';
 
 /**
  * All configuration, read from an env object in one place (probot's readEnvOptions). Every
@@ -82,6 +84,8 @@ export interface Config extends ScaleConfig {
   readonly replies: ReplyConfig;
   /** School policy: roles, prompts, fair use, labels, crisis hand-off, filter, retention. */
   readonly policy: PolicyConfig;
+  /** Limits of the chat door: refusal and notice rationing, frame and answer sizes, webhook origins. */
+  readonly chatLimits: ChatLimitsConfig;
 }
 
 export interface LoadConfigOptions {
@@ -164,6 +168,7 @@ function toConfig(e: Env, files: ReturnType<typeof readPolicyFiles>): Config {
     replies: toReplyConfig(e),
     policy: toPolicyConfig(e, files, e.SYSTEM_PROMPT || undefined),
     ...toScaleConfig(e),
+    chatLimits: toChatLimitsConfig(e),
   });
 }
 

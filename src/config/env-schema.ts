@@ -4,6 +4,7 @@ import { POLICY_ENV, POLICY_RULES } from './policy-env.js';
 import { bool, intIn, jsonObject, list, oneOf, optionalText, optionalUrl, rateLimit, text, url } from './env-fields.js';
 import { SCALE_ENV, SCALE_RULES } from './scale-env.js';
 import { FRONTDOOR_ENV } from './frontdoor-env.js';
+import { CHAT_LIMITS_ENV } from './chat-limits-env.js';
 
 const optionalInt = (min: number, max: number) => intIn(min, max, 0).optional().or(z.undefined());
 
@@ -50,6 +51,7 @@ export const ENV_SCHEMA = z.object({
   ...FRONTDOOR_ENV,
   ...CARD_ENV,
   ...POLICY_ENV,
+  ...CHAT_LIMITS_ENV,
 });
 
 type RawEnv = Readonly<Record<string, string | undefined>>;

@@ -80,6 +80,8 @@ export function demoServiceEnv(env: Env, inputs: DemoServiceInputs): Record<stri
     DING_APP_KEY: inputs.appKey,
     DING_APP_SECRET: inputs.appSecret,
     DINGTALK_API_BASE: inputs.dingtalkBase,
+    // The simulator's sessionWebhooks live on its own origin.
+    DINGTALK_WEBHOOK_ORIGINS: new URL(inputs.dingtalkBase).origin,
     STREAM_ENABLED: 'true',
     SESSION_STORAGE: inputs.storage,
     ALLOWED_GROUPS: undefined,

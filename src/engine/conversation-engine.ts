@@ -1,3 +1,4 @@
+import { capAnswer } from '../backends/answer-limit.js';
 import type { AssistantBackend, BackendState } from '../backends/assistant-backend.js';
 import { AssistantError, StorageError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -5,6 +6,7 @@ import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
 import type { ConversationLocks } from '../storage/conversation-locks.js';
 import type { SessionRecord, SessionStore } from '../storage/session-store.js';
 import type { ConversationKey } from './conversation-key.js';
+import { ExpiredSessions, type ExpiryLimits, type ExpirySweep } from './expired-sessions.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { pseudonymOf } from './pseudonym.js';
 import { RunSlots } from './run-slots.js';
@@ -28,6 +30,13 @@ export interface EngineOptions {
   readonly locks?: ConversationLocks;
   /** Counts questions sent to the backend by outcome. */
   readonly metrics?: BridgeMetrics;
+  /**
+   * ANSWER_MAX_CHARS: an answer longer than this is cut with a note. Backends cut while they
+   * stream (before the heap grows); this is the last guard for any that does not.
+   */
+  readonly maxAnswerChars?: number;
+  /** Bounds of the upstream deletes of one expiry sweep (tests shorten them). */
+  readonly expiryLimits?: Partial<ExpiryLimits>;
   readonly now?: () => number;
 }
 
@@ -40,11 +49,13 @@ export class ConversationEngine implements ConversationService {
   private readonly queue: KeyedQueue;
   private readonly slots: RunSlots;
   private readonly now: () => number;
+  private readonly expired: ExpiredSessions;
 
   constructor(private readonly options: EngineOptions) {
     this.queue = new KeyedQueue(options.queueLimit);
     this.slots = new RunSlots(options.maxConcurrentRuns);
     this.now = options.now ?? Date.now;
+    this.expired = new ExpiredSessions({ ...options, limits: options.expiryLimits });
   }
 
   inConversation<T>(key: ConversationKey, work: (turn: ConversationTurn) => Promise<T>): Promise<T> {
@@ -114,6 +125,24 @@ export class ConversationEngine implements ConversationService {
     return this.queue.drain();
   }
 
+  /**
+   * Removes every expired session and deletes the vendor's copy of those conversations where
+   * the backend can (bounded per sweep, in the background). Run by the retention purge.
+   */
+  sweepExpired(): Promise<ExpirySweep> {
+    return this.expired.sweep();
+  }
+
+  /** Resolves once the upstream deletes of earlier sweeps are done (tests, graceful stop). */
+  expirySettled(): Promise<void> {
+    return this.expired.settled();
+  }
+
+  /** Cancels background work that outlives a turn (upstream deletes of expired conversations). */
+  stop(): Promise<void> {
+    return this.expired.stop();
+  }
+
   /** Questions at the model service and waiting for a slot; conversations with a turn in line. */
   load(): { running: number; waiting: number; conversations: number } {
     return { running: this.slots.inUse, waiting: this.slots.waiting, conversations: this.queue.activeKeys };
@@ -154,7 +183,8 @@ export class ConversationEngine implements ConversationService {
         onCheckpoint: (checkpoint) => this.save(key, checkpoint),
         onText: request.onText,
       });
-      const refusal = request.screenAnswer?.(result.answer);
+      const answer = capAnswer(result.answer, this.options.maxAnswerChars);
+      const refusal = request.screenAnswer?.(answer);
       if (refusal) {
         await this.discardTurn(key, session, result.state);
         throw refusal;
@@ -163,8 +193,8 @@ export class ConversationEngine implements ConversationService {
       this.options.metrics?.backendRequests.inc({ backend: backend.name, outcome: 'answered' });
       const newConversation = state === undefined;
       log.info('answered', { backend: backend.name, newConversation, durationMs: this.now() - started, usage: result.usage });
-      log.debug('answer text', { answer: result.answer });
-      return { answer: result.answer, newConversation, usage: result.usage };
+      log.debug('answer text', { answer });
+      return { answer, newConversation, usage: result.usage };
     } catch (err) {
       // The backend says what a failed question leaves behind (a run still active upstream);
       // otherwise the conversation stays exactly as it was before the question.

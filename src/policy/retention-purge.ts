@@ -11,6 +11,11 @@ export interface RetentionPurgeOptions {
   readonly retention: { readonly auditDays: number; readonly transcriptDays: number };
   readonly clock: SchoolClock;
   readonly logger: Logger;
+  /**
+   * Ends expired conversations before the storage's sweep: removes them and deletes the vendor's
+   * copy where the backend can (the engine's `sweepExpired`). Resolves how many it removed.
+   */
+  readonly expireSessions?: () => Promise<{ readonly removed: number }>;
 }
 
 /**
@@ -59,6 +64,7 @@ export class RetentionPurge {
         quotaDays: await policy.quotas.deleteBefore(clock.at(now - 2 * DAY_MS).date),
         exams: await policy.exams.deleteEnded(now),
         notices: await policy.notices.deleteExpired(now),
+        sessions: (await this.options.expireSessions?.())?.removed,
       };
       await storage.sweep();
       logger.info('retention purge done', counts);

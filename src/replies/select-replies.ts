@@ -26,7 +26,8 @@ export interface RepliesDeps {
 /** Markdown messages (default), or AI cards that fall back to them. */
 export function selectReplies({ config, api, cards, logger }: RepliesDeps): ChatReplies {
   const { dingtalk } = config;
-  const markdown = new RobotReplier({ api, robotCode: dingtalk.appKey, timeoutMs: dingtalk.timeoutMs, logger });
+  const { webhookOrigins, answerMaxParts } = config.chatLimits;
+  const markdown = new RobotReplier({ api, robotCode: dingtalk.appKey, timeoutMs: dingtalk.timeoutMs, logger, webhookOrigins, maxParts: answerMaxParts });
   if (config.replies.mode !== 'card' || !config.chat.streamEnabled) {
     return { replier: markdown, start: async () => {}, stop: async () => {} };
   }

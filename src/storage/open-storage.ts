@@ -134,7 +134,7 @@ async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
     throw new StorageError(`cannot open session storage ${options.url}: ${String(err)}`, { cause: err });
   }
   const storage: Storage = {
-    sessions: new KeyvSessionStore(sessionsKeyv, options.logger),
+    sessions: new KeyvSessionStore(sessionsKeyv, options.logger, isSqlStore(sessionsKeyv) ? SESSIONS_TABLE : undefined),
     ledger,
     cards,
     policy,
@@ -176,6 +176,7 @@ async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
 }
 
 const PSEUDONYM_KEY = '__pseudonym_key__';
+const SESSIONS_TABLE = 'sessions';
 
 async function loadPseudonymKey(keyv: Keyv): Promise<string> {
   const stored: unknown = await keyv.get(PSEUDONYM_KEY);
@@ -197,7 +198,7 @@ function openSessionsKeyv(url: string): { sessionsKeyv: Keyv; ledgerFile: string
   const file = match[1]!;
   if (file !== ':memory:') createPrivately(file);
   const sessionsKeyv = new Keyv({
-    store: new KeyvSqlite({ uri: `sqlite://${file}`, table: 'sessions', busyTimeout: 5000, iterationLimit: 500 }),
+    store: new KeyvSqlite({ uri: `sqlite://${file}`, table: SESSIONS_TABLE, busyTimeout: 5000, iterationLimit: 500 }),
     namespace: 'sessions',
     // Keyv swallows store errors by default; a broken disk must surface as a 503, not a miss.
     throwOnErrors: true,
@@ -238,6 +239,10 @@ async function tuneSqlite(keyv: Keyv): Promise<void> {
   await store.query('PRAGMA synchronous=NORMAL');
   // Expired sessions (their history holds students' words) are deleted through this connection.
   await store.query('PRAGMA secure_delete=ON');
+}
+
+function isSqlStore(keyv: Keyv): boolean {
+  return typeof (keyv.store as { query?: unknown }).query === 'function';
 }
 
 async function sweepExpired(keyv: Keyv): Promise<void> {

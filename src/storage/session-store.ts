@@ -15,6 +15,20 @@ export interface SessionStore {
   get(key: string): Promise<SessionRecord | undefined>;
   set(key: string, record: SessionRecord, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Removes up to `limit` sessions whose expiry is before `before` (epoch ms), soonest expired
+   * first, and returns them with their records, so the vendor's copy of each conversation can
+   * be deleted too. Atomic per session: one written again meanwhile (live) is never removed.
+   * Called in a loop until it returns fewer than `limit`. A session `get` found expired must not
+   * vanish unseen: it is handed out here too (the SQLite adapter keeps such records aside).
+   */
+  takeExpired(before: number, limit: number): Promise<ExpiredSession[]>;
+}
+
+/** A session the store removed because it expired, as it was when it expired. */
+export interface ExpiredSession {
+  readonly key: string;
+  readonly record: SessionRecord;
 }
 
 /**

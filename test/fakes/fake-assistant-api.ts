@@ -113,6 +113,8 @@ export class FakeAssistantApi {
   sseBlankLines: boolean;
   deltaCount: number;
   readonly threads = new Map<string, FakeThread>();
+  /** Threads deleted through the API (reset, expiry), kept for assertions only. */
+  readonly deletedThreads = new Map<string, FakeThread>();
   readonly calls: Record<FakeEndpoint, number> = {
     createThread: 0,
     retrieveThread: 0,
@@ -171,9 +173,9 @@ export class FakeAssistantApi {
     this.drops.set(endpoint, list);
   }
 
-  /** The user messages of a thread, oldest first. */
+  /** The user messages of a thread (deleted ones too), oldest first. */
   userMessages(threadId: string): string[] {
-    const thread = this.threads.get(threadId);
+    const thread = this.threads.get(threadId) ?? this.deletedThreads.get(threadId);
     return (thread?.messages ?? []).filter((m) => m.role === 'user').map((m) => textOf(m.content));
   }
 
@@ -229,7 +231,10 @@ export class FakeAssistantApi {
   /** Reference §2.1 (D2): `{id, deleted: true, object: "thread.deleted"}`. */
   private deleteThread(req: FakeRequest): FakeResponse {
     const id = req.params.threadId!;
-    if (!this.threads.delete(id)) return threadMissing();
+    const thread = this.threads.get(id);
+    if (!thread) return threadMissing();
+    this.threads.delete(id);
+    this.deletedThreads.set(id, thread);
     return ok({ id, deleted: true, object: 'thread.deleted' });
   }
 

@@ -99,11 +99,15 @@ export class FakeStreamGateway {
     return this.open.size;
   }
 
-  /** Pushes a robot message as a CALLBACK frame on the newest socket; returns the frame's messageId. */
-  push(robotPayload: object, messageId = `msg-${randomUUID()}`): string {
+  /**
+   * Pushes a robot message as a CALLBACK frame on the newest socket; returns the frame's
+   * messageId. `time` is DingTalk's clock in the frame header (now by default).
+   */
+  push(robotPayload: object, messageId = `msg-${randomUUID()}`, options: { time?: number } = {}): string {
     const text = callbackFrame('/v1.0/im/bot/messages/get', messageId, robotPayload, {
       appId: 'fake-app-id',
       connectionId: 'fake-connection',
+      time: options.time,
     });
     const frame: SentFrame = { text, messageId, redeliveries: 0 };
     this.sent.set(messageId, frame);

@@ -88,7 +88,7 @@ export const DINGTALK_ASSISTANT_FIXTURE: BackendFixture = {
         assistant.runDurationMs = ms;
       },
       keepsContextAfterTimeout: false,
-      questionsReceived: () => [...assistant.threads.keys()].flatMap((t) => assistant.userMessages(t)),
+      questionsReceived: () => [...assistant.threads.keys(), ...assistant.deletedThreads.keys()].flatMap((t) => assistant.userMessages(t)),
     };
   },
 };

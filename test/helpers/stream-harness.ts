@@ -8,7 +8,7 @@ import { readConfigFileFromDisk } from '../../src/config/policy-env.js';
 import type { ConversationEngine } from '../../src/engine/conversation-engine.js';
 import type { StreamTransport, StreamTuning } from '../../src/transports/dingtalk-stream/stream-transport.js';
 import type { Storage } from '../../src/storage/open-storage.js';
-import { startFakeDingTalk, type FakeDingTalk } from '../fakes/fake-dingtalk.js';
+import { startFakeDingTalk, type FakeDingTalk, type FakeDingTalkOptions } from '../fakes/fake-dingtalk.js';
 import type { FakeCardApi } from '../fakes/fake-card-api.js';
 import type { FakeHttpServer } from '../fakes/fake-http-server.js';
 import type { FakeRobotApi } from '../fakes/fake-robot-api.js';
@@ -29,6 +29,8 @@ export interface HarnessOptions {
   readonly beforeBoot?: (parts: { config: Config; cards: FakeCardApi; robot: FakeRobotApi }) => Promise<void>;
   /** The school clock of policy (quotas, quiet hours, exams). */
   readonly clock?: () => number;
+  /** Stream gateway behaviour (e.g. redelivery of unacked frames). */
+  readonly gateway?: FakeDingTalkOptions['gateway'];
 }
 
 export interface StreamHarness {
@@ -61,7 +63,7 @@ export const FAST_TUNING: StreamTuning = {
 
 /** Fake DingTalk (token, gateway, robot) + the service from `buildApp`, on SQLite. */
 export async function startStreamHarness(options: HarnessOptions = {}): Promise<StreamHarness> {
-  const fake = await startFakeDingTalk();
+  const fake = await startFakeDingTalk({ gateway: options.gateway });
   const { server, tokens, gateway, robot } = fake;
   const model = options.model?.install(fake);
   const { cards } = fake;
@@ -72,6 +74,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
     DING_APP_SECRET: tokens.appSecret,
     AI_ASSISTANT_ID: '0123456789abcdef0123456789abcdef',
     DINGTALK_API_BASE: server.baseUrl,
+    DINGTALK_WEBHOOK_ORIGINS: server.baseUrl,
     DINGTALK_TIMEOUT_SECONDS: '5',
     SESSION_STORAGE: `sqlite://${path.join(dir, 'bot.sqlite')}`,
     THINKING_NOTICE_SECONDS: '0',

@@ -18,6 +18,7 @@ describe('kill -9 mid-stream, whole process', () => {
       ASSISTANT_BACKEND: 'dingtalk-assistant',
       AI_ASSISTANT_ID: fake.assistant.assistantId,
       DINGTALK_API_BASE: fake.baseUrl,
+      DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
       SESSION_STORAGE: tempStorageUrl(),
       HOST: '127.0.0.1',
       PORT: '0',

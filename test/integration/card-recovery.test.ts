@@ -106,6 +106,7 @@ describe('the card watchdog and shutdown', () => {
       OPENAI_API_KEY: 'sk-unused',
       OPENAI_MODEL: 'm',
       DINGTALK_API_BASE: server.baseUrl,
+      DINGTALK_WEBHOOK_ORIGINS: server.baseUrl,
       DINGTALK_REPLY_MODE: 'card',
       DINGTALK_CARD_TEMPLATE_ID: FAKE_CARD_TEMPLATE_ID,
       CARD_UPDATE_INTERVAL_MS: '500',
@@ -113,7 +114,7 @@ describe('the card watchdog and shutdown', () => {
     const logs = captureLogger();
     const storage = await openStorage({ url: `sqlite://${path.join(dir, 'x.sqlite')}`, ledgerTtlMs: 60_000, logger: logs.logger });
     const api = createDingTalkApi({ config, logger: logs.logger, redactor: logs.redactor });
-    const markdown = new RobotReplier({ api, robotCode: tokens.appKey, timeoutMs: 2_000, logger: logs.logger });
+    const markdown = new RobotReplier({ api, robotCode: tokens.appKey, timeoutMs: 2_000, logger: logs.logger, webhookOrigins: config.chatLimits.webhookOrigins });
     const replier = new CardReplier({
       api,
       markdown,

@@ -237,6 +237,7 @@ describe('AI cards with the DingTalk assistant backend (its streamed run is what
       DING_APP_SECRET: fake.tokens.appSecret,
       AI_ASSISTANT_ID: fake.assistant.assistantId,
       DINGTALK_API_BASE: fake.baseUrl,
+      DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
       SESSION_STORAGE: `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'card-e2e-')), 'bot.sqlite')}`,
       ...CARD_ENV,
     });

@@ -34,6 +34,7 @@ describe.each(BACKEND_FIXTURES)('chat exactly once after a kill -9, backend $nam
       DING_APP_KEY: fake.tokens.appKey,
       DING_APP_SECRET: fake.tokens.appSecret,
       DINGTALK_API_BASE: fake.baseUrl,
+      DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
       DINGTALK_TIMEOUT_SECONDS: '5',
       SESSION_STORAGE: tempStorageUrl(),
       HOST: '127.0.0.1',

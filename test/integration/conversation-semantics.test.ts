@@ -48,6 +48,7 @@ async function startWorld(fixture: BackendFixture, storageFixture: StorageFixtur
     DING_APP_KEY: fake.tokens.appKey,
     DING_APP_SECRET: fake.tokens.appSecret,
     DINGTALK_API_BASE: fake.baseUrl,
+    DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
     SESSION_STORAGE: storageUrl,
   });
   const build = async (): Promise<World> => {

@@ -70,6 +70,7 @@ describe('Done when: fault injection over the Stream fake, whole process', () =>
       ASSISTANT_BACKEND: 'dingtalk-assistant',
       AI_ASSISTANT_ID: fake.assistant.assistantId,
       DINGTALK_API_BASE: fake.baseUrl,
+      DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
       DINGTALK_TIMEOUT_SECONDS: '5',
       SESSION_STORAGE: storageUrl,
       HOST: '127.0.0.1',

@@ -194,7 +194,9 @@ describe('blocked words', () => {
   it('refuses a question with a blocked term without asking the model', async () => {
     const p = await harness({ BLOCKED_WORDS_FILE: wordsFile(['# school list', '禁词甲', 'bad thing']) });
     expect((await p.dm('stu1', '请告诉我禁词甲是什么'))?.text).toBe(CHAT_TEXTS.refused);
-    expect((await p.dm('stu1', 'tell me a BAD  thing'))?.text).toBe(CHAT_TEXTS.refused);
+    expect((await p.dm('stu2', 'tell me a BAD  thing'))?.text).toBe(CHAT_TEXTS.refused);
+    // A refusal is said once per sender and conversation per CHAT_REFUSAL_NOTICE_SECONDS, then recorded silently.
+    expect(await p.dm('stu1', 'tell me a BAD  thing')).toBeUndefined();
     expect((await p.dm('stu1', 'tell me bad things'))?.text).toBe(withLabel('answer 1: tell me bad things'));
     expect(p.backend.questions).toEqual(['tell me bad things']);
   });

@@ -22,6 +22,7 @@ describe('secrets in logs, error messages and /healthz', () => {
       ASSISTANT_BACKEND: 'dingtalk-assistant',
       AI_ASSISTANT_ID: fake.assistant.assistantId,
       DINGTALK_API_BASE: fake.baseUrl,
+      DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
       DINGTALK_TIMEOUT_SECONDS: '3',
       HOST: '127.0.0.1',
       PORT: '0',

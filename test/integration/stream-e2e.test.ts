@@ -26,6 +26,7 @@ async function startBot(env: Record<string, string> = {}) {
     DING_APP_SECRET: fake.tokens.appSecret,
     AI_ASSISTANT_ID: fake.assistant.assistantId,
     DINGTALK_API_BASE: fake.baseUrl,
+    DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
     SESSION_STORAGE: `sqlite://${path.join(mkdtempSync(path.join(tmpdir(), 'e2e-')), 'bot.sqlite')}`,
     THINKING_NOTICE_SECONDS: '0',
     ...env,

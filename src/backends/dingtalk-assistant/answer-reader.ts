@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.js';
+import { capAnswer } from '../answer-limit.js';
 import type { CallBudget } from './call-budget.js';
 import { withRetry } from './upstream-call.js';
 import { messagesPath, type WireList, type WireMessage } from './wire-types.js';
@@ -29,12 +30,13 @@ export function messageText(message: WireMessage): string {
     .join('\n');
 }
 
-/** Lists the messages of `runId` (one call) and extracts the answer. */
+/** Lists the messages of `runId` (one call) and extracts the answer, cut at `maxChars` (ANSWER_MAX_CHARS). */
 export async function readRunAnswer(
   budget: CallBudget,
   logger: Logger,
   threadId: string,
   runId: string,
+  maxChars?: number,
 ): Promise<string> {
   const list = await withRetry(
     budget,
@@ -47,5 +49,5 @@ export async function readRunAnswer(
       }),
     { what: 'list run messages', idempotent: true },
   );
-  return extractAnswer(list?.data ?? []);
+  return capAnswer(extractAnswer(list?.data ?? []), maxChars);
 }

@@ -10,7 +10,7 @@ import { DEFAULT_POLL_TIMING, type PollTiming } from './run-poller.js';
 import { withRetry } from './upstream-call.js';
 import { findAddedMessage, findQuestionState } from './upstream-state.js';
 import type { ResumeInput, RunAnswer, RunCheckpoint, ThreadAskInput, ThreadsClient } from './threads-client.js';
-import { messagesPath, threadsPath, type WireMessage, type WireThread } from './wire-types.js';
+import { messagesPath, threadPath, threadsPath, type WireMessage, type WireThread } from './wire-types.js';
 
 export interface DingTalkThreadsClientDeps {
   readonly api: DingTalkApi;
@@ -23,6 +23,8 @@ export interface DingTalkThreadsClientDeps {
   readonly logger: Logger;
   /** Poll pacing (tests may shorten it). */
   readonly pollTiming?: PollTiming;
+  /** ANSWER_MAX_CHARS: an answer stops growing here and ends with a note that it was cut. */
+  readonly maxAnswerChars?: number;
 }
 
 /** DingTalk's own limit on a user message (reference §2.2). */
@@ -120,6 +122,23 @@ class DingTalkThreadsClient implements ThreadsClient {
     }
   }
 
+  /** `DELETE /v1.0/assistant/threads/{id}` (reference §2.1): the thread and its messages go. */
+  async deleteThread(threadId: string, options: CallOptions): Promise<void> {
+    const budget = this.budgetFor(options);
+    const log = this.deps.logger.child({ ...options.logContext, threadId });
+    try {
+      await withRetry(budget, log, () => budget.request<unknown>({ method: 'DELETE', path: threadPath(threadId) }), {
+        what: 'delete thread',
+        idempotent: true,
+      });
+      log.info('assistant thread deleted', { upstreamCalls: budget.calls });
+    } catch (err) {
+      const error = err instanceof AssistantError ? err : verdictError(classifyDingTalkError(err), 'delete thread', err);
+      if (error.kind === 'conversation_missing') return; // already gone upstream: what we wanted
+      throw logFailure(log, 'delete thread failed', error, budget, {});
+    }
+  }
+
   checkAssistant(options: CallOptions): Promise<void> {
     return checkAssistantId({ api: this.deps.api, assistantId: this.deps.assistantId, callTimeoutMs: this.deps.callTimeoutMs }, options);
   }
@@ -136,8 +155,8 @@ class DingTalkThreadsClient implements ThreadsClient {
     onRunId: (runId: string) => Promise<void>,
     onText?: (textSoFar: string) => void,
   ): RunContext {
-    const { assistantId } = this.deps;
-    return { budget, log, threadId, assistantId, timing: this.timing, since, onRunId, fallback: false, onText };
+    const { assistantId, maxAnswerChars } = this.deps;
+    return { budget, log, threadId, assistantId, timing: this.timing, since, onRunId, fallback: false, onText, maxAnswerChars };
   }
 }
 

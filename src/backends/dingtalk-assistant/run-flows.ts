@@ -23,6 +23,8 @@ export interface RunContext {
   fallback: boolean;
   /** The answer so far, while the run streams (AI cards); polling has nothing to report. */
   readonly onText?: (textSoFar: string) => void;
+  /** ANSWER_MAX_CHARS: longer answers are cut with a note. */
+  readonly maxAnswerChars?: number;
 }
 
 export interface RunAnswer {
@@ -55,9 +57,9 @@ export async function answerByStream(ctx: RunContext): Promise<RunAnswer> {
     await ctx.onRunId(opened.run.id);
     return { answer: await pollAndRead(ctx, opened.run.id, 0), runId: opened.run.id };
   }
-  const outcome = await readRunStream(opened.stream!, budget, ctx.onRunId, ctx.onText);
+  const outcome = await readRunStream(opened.stream!, budget, ctx.onRunId, ctx.onText, ctx.maxAnswerChars);
   if (outcome.status === 'completed' && outcome.runId) {
-    const answer = outcome.answer || (await readRunAnswer(budget, log, threadId, outcome.runId));
+    const answer = outcome.answer || (await readRunAnswer(budget, log, threadId, outcome.runId, ctx.maxAnswerChars));
     return { answer: requireText(answer), runId: outcome.runId };
   }
   if (outcome.status === 'failed') assertCompleted(outcome.endStatus ?? 'failed', outcome.lastErrorMsg);
@@ -92,7 +94,7 @@ export async function answerByPolling(ctx: RunContext): Promise<RunAnswer> {
 export async function pollAndRead(ctx: RunContext, runId: string, firstDelayMs: number): Promise<string> {
   const run = await pollRun(ctx.budget, ctx.log, ctx.threadId, runId, { ...ctx.timing, firstDelayMs });
   assertCompleted(run.status, run.lastErrorMsg);
-  return requireText(await readRunAnswer(ctx.budget, ctx.log, ctx.threadId, runId));
+  return requireText(await readRunAnswer(ctx.budget, ctx.log, ctx.threadId, runId, ctx.maxAnswerChars));
 }
 
 function assertCompleted(status: string | undefined, lastErrorMsg: string | undefined): void {

@@ -3,7 +3,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { AssistantError } from '../../errors.js';
 import type { CallBudget } from './call-budget.js';
 import { createRunStreamState, foldRunEvent, partialAnswer, type RunStreamState, streamedAnswer } from './sse-folder.js';
-import { SseLineSplitter } from './sse-lines.js';
+import { MAX_LINE_CHARS, SseLineSplitter } from './sse-lines.js';
 
 export type StreamOutcome =
   | { readonly status: 'completed'; readonly runId?: string; readonly answer: string }
@@ -17,18 +17,21 @@ const DRAIN_GRACE_MS = 5_000;
  * Reads a streaming run until it ends, calling `onRunId` as soon as the run id is known and
  * `onText` with the answer so far whenever it changes. The answer is ready at
  * `thread.run.completed`; the rest of the stream drains in the background so the keep-alive
- * socket goes back to the pool. Throws `timeout`/`cancelled` at the budget's end.
+ * socket goes back to the pool. Throws `timeout`/`cancelled` at the budget's end. The answer
+ * keeps at most `maxAnswerChars` (ANSWER_MAX_CHARS), then ends with a note that it was cut.
  */
 export async function readRunStream(
   body: NodeJS.ReadableStream,
   budget: CallBudget,
   onRunId: (runId: string) => Promise<void>,
   onText?: (textSoFar: string) => void,
+  maxAnswerChars?: number,
 ): Promise<StreamOutcome> {
   const stream = body as Readable;
-  const state = createRunStreamState();
+  const state = createRunStreamState(maxAnswerChars);
   const events: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (e) => events.push(e) });
+  // One event holds one JSON line; a stream that never ends an event must not fill the heap.
+  const parser = createParser({ onEvent: (e) => events.push(e), maxBufferSize: MAX_LINE_CHARS });
   const lines = new SseLineSplitter((text) => parser.feed(text));
   const decoder = new TextDecoder('utf-8');
   let announced = false;
@@ -72,6 +75,7 @@ export async function readRunStream(
     if (stoppedBy === 'abort') throw new AssistantError('cancelled', 'the caller cancelled the question');
     if (stoppedBy === 'deadline') throw new AssistantError('timeout', 'no answer before the deadline');
     if (err instanceof AssistantError) throw err;
+    stream.destroy(); // e.g. a line past MAX_LINE_CHARS: nothing more of it is read
     return { status: 'broken', runId: state.runId, reason: err instanceof Error ? err.message : String(err) };
   } finally {
     clearTimeout(timer);

@@ -1,3 +1,4 @@
+import { capAnswer, cutAt, DEFAULT_ANSWER_MAX_CHARS } from '../answer-limit.js';
 import { RUNNING_STATUSES } from './wire-types.js';
 
 /** One SSE event as the parser hands it over. */
@@ -12,6 +13,8 @@ interface StreamedMessage {
   text: string;
   /** `thread.message.completed`'s content, which is authoritative. */
   final?: string;
+  /** The text reached the answer limit: appended deltas are dropped. */
+  cut?: boolean;
 }
 
 /** What a run's stream has said so far. */
@@ -25,10 +28,12 @@ export interface RunStreamState {
   done: boolean;
   /** By messageId, in creation order. */
   readonly messages: Map<string, StreamedMessage>;
+  /** ANSWER_MAX_CHARS: no message keeps more (one character more marks it as cut). */
+  readonly maxChars: number;
 }
 
-export function createRunStreamState(): RunStreamState {
-  return { done: false, messages: new Map() };
+export function createRunStreamState(maxChars = DEFAULT_ANSWER_MAX_CHARS): RunStreamState {
+  return { done: false, messages: new Map(), maxChars };
 }
 
 type Data = Record<string, unknown>;
@@ -55,20 +60,24 @@ export function foldRunEvent(state: RunStreamState, ev: SseEvent): void {
   state.messages.set(messageId, message);
   const body = data.message as Data | undefined;
   if (name === 'thread.message.created') message.role ??= str(body?.role);
-  if (name === 'thread.message.delta') foldDelta(message, data);
+  if (name === 'thread.message.delta') foldDelta(message, data, state.maxChars);
   if (name === 'thread.message.completed') {
     message.role = str(body?.role) ?? message.role;
-    message.final = contentText(body?.content) ?? message.text;
+    message.final = cutAt(contentText(body?.content) ?? message.text, state.maxChars + 1);
   }
 }
 
-function foldDelta(message: StreamedMessage, data: Data): void {
+function foldDelta(message: StreamedMessage, data: Data, maxChars: number): void {
   const delta = data.delta as Data | undefined;
   if (delta?.type !== undefined && delta.type !== 'text') return;
+  const append = data.mode === 'append';
+  if (append && message.cut) return; // past the limit: nothing more is kept
   const value = str((delta?.text as Data | undefined)?.value) ?? '';
   message.role ??= str(delta?.role);
   // Unknown modes are treated as overwrite: replacing can lose nothing that a later delta keeps.
-  message.text = data.mode === 'append' ? message.text + value : value;
+  const text = append ? message.text + value : value;
+  message.cut = text.length > maxChars;
+  message.text = message.cut ? cutAt(text, maxChars + 1) : text;
 }
 
 function foldRunStatus(state: RunStreamState, name: string, data: Data): void {
@@ -95,11 +104,12 @@ function fail(state: RunStreamState, status: string, lastErrorMsg: string | unde
 
 /** The answer: completed (else folded) text of the assistant/tool messages, in order. */
 export function streamedAnswer(state: RunStreamState): string {
-  return [...state.messages.values()]
+  const text = [...state.messages.values()]
     .filter((m) => m.role !== 'user')
     .map((m) => (m.final ?? m.text).trim())
     .filter((t) => t !== '')
     .join('\n\n');
+  return capAnswer(text, state.maxChars);
 }
 
 /**
@@ -107,11 +117,12 @@ export function streamedAnswer(state: RunStreamState): string {
  * `&&Next` marker DingTalk's overwrite deltas may end with (the next delta drops it).
  */
 export function partialAnswer(state: RunStreamState): string {
-  return [...state.messages.values()]
+  const text = [...state.messages.values()]
     .filter((m) => m.role !== 'user')
     .map((m) => (m.final ?? m.text.replace(TRANSIENT_SUFFIX, '')).trim())
     .filter((t) => t !== '')
     .join('\n\n');
+  return capAnswer(text, state.maxChars);
 }
 
 const TRANSIENT_SUFFIX = /&&Next$/;

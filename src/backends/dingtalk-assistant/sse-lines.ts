@@ -1,3 +1,6 @@
+/** DingTalk's events are one JSON line each; a longer line is a broken stream, not an answer. */
+export const MAX_LINE_CHARS = 1024 * 1024;
+
 /**
  * Feeds SSE text to a parser line by line, adding the blank line between events when the
  * server leaves it out: DingTalk's documented sample puts `event:` right after the previous
@@ -14,6 +17,10 @@ export class SseLineSplitter {
   push(text: string): void {
     const lines = (this.partial + text).split('\n');
     this.partial = lines.pop() ?? '';
+    if (this.partial.length > MAX_LINE_CHARS) {
+      this.partial = '';
+      throw new Error(`an SSE line is longer than ${MAX_LINE_CHARS} characters`);
+    }
     for (const raw of lines) this.line(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
   }
 

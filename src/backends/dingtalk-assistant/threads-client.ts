@@ -16,6 +16,8 @@ export interface ThreadsClient {
   resume(input: ResumeInput): Promise<RunAnswer>;
   /** Confirms the configured assistant exists and may be run, without asking it anything. */
   checkAssistant?(options: CallOptions): Promise<void>;
+  /** Deletes a thread upstream with everything in it (reset, expiry); a thread already gone is fine. */
+  deleteThread?(threadId: string, options: CallOptions): Promise<void>;
 }
 
 export interface ThreadAskInput extends CallOptions {

@@ -10,6 +10,8 @@
 export interface CallbackHeaders {
   readonly appId?: string;
   readonly connectionId?: string;
+  /** The sender's clock (epoch ms) in the `time` header; now by default. */
+  readonly time?: number;
 }
 
 export function callbackFrame(topic: string, messageId: string, data: object, extra: CallbackHeaders = {}): string {
@@ -21,7 +23,7 @@ export function callbackFrame(topic: string, messageId: string, data: object, ex
       ...(extra.connectionId !== undefined ? { connectionId: extra.connectionId } : {}),
       contentType: 'application/json',
       messageId,
-      time: String(Date.now()), // a string on the wire, like real frames
+      time: String(extra.time ?? Date.now()), // a string on the wire, like real frames
       topic,
     },
     data: JSON.stringify(data),

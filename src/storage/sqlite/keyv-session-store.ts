@@ -1,23 +1,32 @@
 import type Keyv from 'keyv';
 import { StorageError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { readSessionRecord, type SessionRecord, type SessionStore } from '../session-store.js';
+import { type ExpiredSession, readSessionRecord, type SessionRecord, type SessionStore } from '../session-store.js';
 
 /** Records kept in memory; older ones are read from SQLite again when needed. */
 const CACHE_ENTRIES = 10_000;
+/** Sessions found expired on a read, waiting for the next sweep to hand them on (memory bound). */
+const RETIRED_ENTRIES = 1_000;
+
+type ExpiredRow = { key: string; value: unknown };
 
 /**
  * Sessions in keyv. Keyv stores the expiry inside the record, so an idle session stays expired
  * after a restart; a record that does not look like a session is discarded and logged.
  * One process owns the file, so a write-through cache of recent records saves a SQLite read on
- * almost every question.
+ * almost every question. Reads go to the store directly: keyv would delete an expired record
+ * unseen, and its vendor copy must be deleted too, so such a record is taken aside for the
+ * next `takeExpired` instead.
  */
 export class KeyvSessionStore implements SessionStore {
   private readonly cache = new Map<string, { record: SessionRecord; expiresAt: number }>();
+  private readonly retired: ExpiredSession[] = [];
 
   constructor(
     private readonly keyv: Keyv,
     private readonly logger: Logger,
+    /** The SQLite table keyv keeps the sessions in; absent for memory:// (a Map). */
+    private readonly sqlTable?: string,
   ) {}
 
   async get(key: string): Promise<SessionRecord | undefined> {
@@ -26,7 +35,7 @@ export class KeyvSessionStore implements SessionStore {
     this.cache.delete(key);
     let value: unknown;
     try {
-      value = await this.keyv.get(key);
+      value = await this.readLive(key);
     } catch (err) {
       if (!isCorruptRecord(err)) throw new StorageError(`session read failed: ${message(err)}`, { cause: err });
       value = null; // unparseable JSON: treat like a record of the wrong shape
@@ -56,6 +65,85 @@ export class KeyvSessionStore implements SessionStore {
     } catch (err) {
       throw new StorageError(`session delete failed: ${message(err)}`, { cause: err });
     }
+  }
+
+  async takeExpired(before: number, limit: number): Promise<ExpiredSession[]> {
+    const taken = this.retired.splice(0, limit);
+    if (taken.length === limit) return taken;
+    let rows: ExpiredRow[];
+    try {
+      rows = await this.removeExpired(before, limit - taken.length);
+    } catch (err) {
+      this.retired.unshift(...taken);
+      throw new StorageError(`expired session removal failed: ${message(err)}`, { cause: err });
+    }
+    return [...taken, ...(await this.recordsOf(rows))];
+  }
+
+  /** The stored value of a live session; an expired one is taken aside (see the class comment). */
+  private async readLive(key: string): Promise<unknown> {
+    const raw: unknown = await (this.keyv.store as { get(k: string): Promise<unknown> | unknown }).get(this.prefixed(key));
+    if (raw === undefined || raw === null) return undefined;
+    const data = (await this.keyv.deserializeData(raw as string)) as { value?: unknown; expires?: unknown } | undefined;
+    if (typeof data?.expires !== 'number' || data.expires >= Date.now()) return data?.value;
+    const [expired] = await this.recordsOf(await this.removeExpired(Date.now(), 1, this.prefixed(key)));
+    if (expired) this.retired.push(expired);
+    if (this.retired.length > RETIRED_ENTRIES) this.retired.shift();
+    return undefined;
+  }
+
+  /** Removes expired rows (all, or the one of `onlyKey`) and returns them as stored. */
+  private removeExpired(before: number, limit: number, onlyKey?: string): Promise<ExpiredRow[]> {
+    return this.sqlTable ? this.removeExpiredRows(this.sqlTable, before, limit, onlyKey) : this.removeExpiredEntries(before, limit, onlyKey);
+  }
+
+  /** One statement: the rows go and come back together, so none is listed and left or deleted unread. */
+  private async removeExpiredRows(table: string, before: number, limit: number, onlyKey?: string): Promise<ExpiredRow[]> {
+    const store = this.keyv.store as { query: (sql: string, ...params: unknown[]) => Promise<ExpiredRow[]> };
+    const expires = `(CASE WHEN json_valid(value) THEN json_extract(value, '$.expires') END)`;
+    const which = onlyKey === undefined ? '' : 'key = ? AND ';
+    return store.query(
+      `DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE ${which}${expires} < ? ORDER BY ${expires} LIMIT ?) RETURNING key, value`,
+      ...(onlyKey === undefined ? [] : [onlyKey]),
+      before,
+      limit,
+    );
+  }
+
+  /** memory://: keyv's Map, read directly (keyv's own reads delete expired entries unseen). */
+  private async removeExpiredEntries(before: number, limit: number, onlyKey?: string): Promise<ExpiredRow[]> {
+    const map = this.keyv.store as Map<string, unknown>;
+    const expired: Array<ExpiredRow & { expires: number }> = [];
+    const entries: Iterable<[string, unknown]> = onlyKey === undefined ? map : map.has(onlyKey) ? [[onlyKey, map.get(onlyKey)]] : [];
+    for (const [key, value] of entries) {
+      const data = (await this.keyv.deserializeData(value as string).catch(() => undefined)) as { expires?: unknown } | undefined;
+      if (typeof data?.expires === 'number' && data.expires < before) expired.push({ key, value, expires: data.expires });
+    }
+    const taken = expired.sort((a, b) => a.expires - b.expires).slice(0, limit);
+    for (const { key } of taken) map.delete(key);
+    return taken;
+  }
+
+  private async recordsOf(rows: readonly ExpiredRow[]): Promise<ExpiredSession[]> {
+    const taken: ExpiredSession[] = [];
+    for (const row of rows) {
+      const key = this.unprefixed(row.key);
+      this.cache.delete(key);
+      const data = (await this.keyv.deserializeData(row.value as string).catch(() => undefined)) as { value?: unknown } | undefined;
+      const record = readSessionRecord(data?.value);
+      if (record) taken.push({ key, record });
+    }
+    return taken;
+  }
+
+  private prefixed(key: string): string {
+    const namespace = this.keyv.namespace;
+    return namespace ? `${namespace}:${key}` : key;
+  }
+
+  private unprefixed(key: string): string {
+    const namespace = this.keyv.namespace;
+    return namespace && key.startsWith(`${namespace}:`) ? key.slice(namespace.length + 1) : key;
   }
 
   private remember(key: string, record: SessionRecord, expiresAt: number): void {

@@ -23,12 +23,19 @@ export type RobotParseResult =
   | { readonly ok: true; readonly message: ChatMessage }
   | { readonly ok: false; readonly reason: string };
 
+/** When the frame carrying the message arrived (our clock) and was sent (DingTalk's clock, header `time`). */
+export interface FrameTiming {
+  readonly receivedAt: number;
+  readonly deliveredAt?: number;
+}
+
 /**
  * Turns the robot callback's `data` (a JSON string inside the frame) into our ChatMessage.
  * Never throws: a payload we cannot use gives a reason for the log. `frameMessageId` is the
  * dedupe id when the payload has no msgId.
  */
-export function parseRobotMessage(data: string, frameMessageId: string, now = Date.now()): RobotParseResult {
+export function parseRobotMessage(data: string, frameMessageId: string, timing: FrameTiming = { receivedAt: Date.now() }): RobotParseResult {
+  const now = timing.receivedAt;
   let p: RobotPayload;
   try {
     p = JSON.parse(data) as RobotPayload;
@@ -55,7 +62,8 @@ export function parseRobotMessage(data: string, frameMessageId: string, now = Da
       id: str(p.msgId) ?? frameMessageId,
       conversation: { kind, id: conversationId, title: str(p.conversationTitle) },
       sender: { id: senderId, name: str(p.senderNick), ...(isTrue(p.isAdmin) && { isAdmin: true }) },
-      createdAt: num(p.createAt) ?? now,
+      createdAt: num(p.createAt) ?? timing.deliveredAt ?? now,
+      ...(timing.deliveredAt !== undefined && { deliveredAt: timing.deliveredAt, receivedAt: timing.receivedAt }),
       content: readContent(p, kind === 'group'),
       replyTarget,
     },

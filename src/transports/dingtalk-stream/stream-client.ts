@@ -1,33 +1,13 @@
 import { DWClient, type DWClientConfig } from 'dingtalk-stream';
-import WebSocket from 'ws';
 import type { Logger, SecretRedactor } from '../../logger.js';
 import type { BridgeMetrics } from '../../metrics/bridge-metrics.js';
 import { DEFAULT_BACKOFF, reconnectDelay, type BackoffOptions } from './reconnect-backoff.js';
-import { GatewayError, requestGatewayTicket, type GatewayFailureKind } from './gateway-ticket.js';
-import { ackFrame, parseStreamFrame, ROBOT_TOPIC, type StreamFrame } from './stream-frame.js';
-import { StreamLink, type LivenessOptions } from './stream-link.js';
+import { GatewayError, requestGatewayTicket } from './gateway-ticket.js';
+import type { StreamFailure, StreamState, StreamStatus } from './stream-status.js';
+import { ackFrame, frameTime, parseStreamFrame, readFrameHead, ROBOT_TOPIC, type StreamFrame, unusableFrameAck } from './stream-frame.js';
+import { type FrameLimits, StreamLink, type LivenessOptions } from './stream-link.js';
 
-/** `standby`: another instance holds the Stream (several instances on one Redis). */
-export type StreamState = 'connecting' | 'connected' | 'disabled' | 'stopped' | 'standby';
-
-export interface StreamStatus {
-  readonly state: StreamState;
-  /** Epoch ms of the last frame received on any connection. */
-  readonly lastFrameAt?: number;
-  /** New connections opened after the first one. */
-  readonly reconnects: number;
-  /** Why the latest connection attempt failed; cleared once a connection is open. */
-  readonly lastFailure?: StreamFailure;
-  /** Epoch ms since when no connection has been open (while connecting). */
-  readonly disconnectedSince?: number;
-}
-
-export interface StreamFailure {
-  readonly kind: GatewayFailureKind;
-  /** Never holds a secret or a ticket (the ticket is redacted, the secret never in it). */
-  readonly message: string;
-  readonly at: number;
-}
+export type { StreamFailure, StreamState, StreamStatus } from './stream-status.js';
 
 /** Receives a CALLBACK frame; `ack` answers it on the connection it came from. */
 export type CallbackHandler = (frame: StreamFrame, ack: () => boolean) => void | Promise<void>;
@@ -48,9 +28,14 @@ export interface StreamClientOptions {
   readonly stableAfterMs?: number;
   /** Counts gateway registrations (the quota meter) and reconnections. */
   readonly metrics?: BridgeMetrics;
+  /** STREAM_FRAME_MAX_KB in bytes: larger frames are acked as unusable, never parsed. */
+  readonly maxFrameBytes?: number;
 }
 
 const DEFAULT_LIVENESS: LivenessOptions = { pingIntervalMs: 20_000, pongTimeoutMs: 10_000, idleTimeoutMs: 180_000 };
+/** Frames up to this are read (and dropped if above the frame limit); larger ones close the socket. */
+export const FRAME_HARD_CAP_BYTES = 16 * 1024 * 1024;
+const DEFAULT_FRAME_MAX_BYTES = 1024 * 1024;
 const UA = 'dingtalk-assistant-bridge/0.1 (dingtalk-stream-2.1.5 adapter)';
 
 /**
@@ -72,6 +57,8 @@ export class StreamClient extends DWClient {
   private lastFrameAt: number | undefined;
   private lastFailure: StreamFailure | undefined;
   private disconnectedSince: number | undefined;
+  private clockSkewMs: number | undefined;
+  private readonly frames: FrameLimits;
   /** The connection the frame being dispatched arrived on (set only during dispatch). */
   private receiving: StreamLink | undefined;
 
@@ -88,6 +75,7 @@ export class StreamClient extends DWClient {
     super(config);
     this.opts = options;
     this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
+    this.frames = { maxBytes: options.maxFrameBytes ?? DEFAULT_FRAME_MAX_BYTES, hardCapBytes: FRAME_HARD_CAP_BYTES };
     options.redactor.add(options.clientSecret);
   }
 
@@ -118,6 +106,7 @@ export class StreamClient extends DWClient {
       reconnects: Math.max(0, this.opened - 1),
       lastFailure: this.lastFailure,
       disconnectedSince: state === 'connecting' ? this.disconnectedSince : undefined,
+      clockSkewMs: this.clockSkewMs,
     };
   }
 
@@ -156,8 +145,10 @@ export class StreamClient extends DWClient {
     const link = await StreamLink.open(url, {
       timeoutMs: this.opts.timeoutMs,
       liveness: this.liveness,
+      frames: this.frames,
       logger: this.opts.logger,
       onText: (l, text) => this.receive(l, text),
+      onOversized: (l, head, bytes) => this.receiveOversized(l, head, bytes),
       onDead: (l, reason) => this.onLinkDead(l, reason),
     });
     if (this.stopped) {
@@ -204,6 +195,8 @@ export class StreamClient extends DWClient {
       this.opts.logger.warn('ignoring a malformed stream frame', { bytes: data.length });
       return;
     }
+    const sentAt = frameTime(frame);
+    if (sentAt !== undefined) this.clockSkewMs = Date.now() - sentAt;
     try {
       if (frame.type === 'SYSTEM') this.onSystem(frame);
       else if (frame.type === 'CALLBACK') this.onCallback(frame);
@@ -258,6 +251,19 @@ export class StreamClient extends DWClient {
     } finally {
       this.receiving = undefined;
     }
+  }
+
+  /**
+   * A frame above STREAM_FRAME_MAX_KB: only its headers are read (from its first bytes), and it
+   * is acked as unusable so DingTalk does not deliver it again and again; nothing of it is kept.
+   */
+  private receiveOversized(link: StreamLink, head: string, bytes: number): void {
+    this.lastFrameAt = Date.now();
+    const frame = readFrameHead(head);
+    const ack = unusableFrameAck(frame);
+    const { maxBytes } = this.frames;
+    this.opts.logger.warn('ignoring a stream frame larger than STREAM_FRAME_MAX_KB', { bytes, maxBytes, ...frame, acked: ack !== undefined });
+    if (ack) link.send(ack);
   }
 
   private adopt(link: StreamLink): void {

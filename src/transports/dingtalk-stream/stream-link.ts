@@ -13,11 +13,25 @@ export interface LivenessOptions {
   readonly idleTimeoutMs: number;
 }
 
+/** How big a frame may be (STREAM_FRAME_MAX_KB, and the socket's hard cap). */
+export interface FrameLimits {
+  /** Larger frames are not decoded: only their first bytes go to `onOversized`. */
+  readonly maxBytes: number;
+  /** The socket refuses larger frames outright and closes (ws `maxPayload`). */
+  readonly hardCapBytes: number;
+}
+
+/** Bytes of an oversized frame decoded to find its headers. */
+export const OVERSIZED_HEAD_BYTES = 64 * 1024;
+
 export interface LinkOptions {
   readonly timeoutMs: number;
   readonly liveness: LivenessOptions;
+  readonly frames: FrameLimits;
   readonly logger: Logger;
   readonly onText: (link: StreamLink, text: string) => void;
+  /** A frame above `frames.maxBytes`: its first bytes as text, and its size. */
+  readonly onOversized: (link: StreamLink, head: string, bytes: number) => void;
   /** Called once when the socket closes or fails a liveness check. */
   readonly onDead: (link: StreamLink, reason: string) => void;
 }
@@ -44,7 +58,7 @@ export class StreamLink {
     return new Promise((resolve, reject) => {
       let ws: WebSocket;
       try {
-        ws = new WebSocket(url, { handshakeTimeout: options.timeoutMs, perMessageDeflate: false });
+        ws = new WebSocket(url, { handshakeTimeout: options.timeoutMs, perMessageDeflate: false, maxPayload: options.frames.hardCapBytes });
       } catch (err) {
         reject(err);
         return;
@@ -108,7 +122,13 @@ export class StreamLink {
     ws.on('message', (data, isBinary) => {
       this.lastFrameAt = Date.now();
       if (isBinary) return;
-      options.onText(this, Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString());
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      // Never decoded or parsed whole: a huge frame must not cost a huge string and object.
+      if (bytes.length > options.frames.maxBytes) {
+        options.onOversized(this, bytes.subarray(0, OVERSIZED_HEAD_BYTES).toString('utf8'), bytes.length);
+        return;
+      }
+      options.onText(this, bytes.toString('utf8'));
     });
     // The server pinging us shows its side of this connection is alive too.
     ws.on('ping', () => {

@@ -6,7 +6,7 @@ import type { LeaderLease } from '../../storage/leader-lease.js';
 import type { BackoffOptions } from './reconnect-backoff.js';
 import { parseRobotMessage } from './robot-message.js';
 import { StreamClient, type StreamStatus } from './stream-client.js';
-import { ROBOT_TOPIC, type StreamFrame } from './stream-frame.js';
+import { frameTime, ROBOT_TOPIC, type StreamFrame } from './stream-frame.js';
 import { StreamLeadership } from './stream-leadership.js';
 import type { LivenessOptions } from './stream-link.js';
 
@@ -47,8 +47,9 @@ export interface StreamTransportStatus extends StreamStatus {
 
 /**
  * The DingTalk Stream receiver: robot messages arrive over the Stream socket, are turned into
- * our ChatMessage, handed to the sink (which records them), and acked at once; the sink answers
- * in the background.
+ * our ChatMessage, handed to the sink (which records them), and acked once recorded (never when
+ * the sink could not record one: DingTalk then delivers it again); the sink answers in the
+ * background.
  */
 export function createStreamTransport(deps: StreamTransportDeps): StreamTransport {
   const { config, logger, tuning = {} } = deps;
@@ -67,6 +68,7 @@ export function createStreamTransport(deps: StreamTransportDeps): StreamTranspor
     liveness: tuning.liveness,
     stableAfterMs: tuning.stableAfterMs,
     metrics: deps.metrics,
+    maxFrameBytes: config.chatLimits.frameMaxBytes,
     onCallback: (frame, ack) => receive(frame, ack),
   });
 
@@ -77,14 +79,22 @@ export function createStreamTransport(deps: StreamTransportDeps): StreamTranspor
       ack();
       return;
     }
-    const parsed = parseRobotMessage(typeof frame.data === 'string' ? frame.data : '', messageId);
+    const parsed = parseRobotMessage(typeof frame.data === 'string' ? frame.data : '', messageId, {
+      receivedAt: Date.now(),
+      deliveredAt: frameTime(frame),
+    });
     if (!parsed.ok) {
       log.warn('ignoring an unusable robot message', { messageId, reason: parsed.reason });
       ack();
       return;
     }
     const { message } = parsed;
-    const admitted = await sink.accept(message);
+    let admitted: boolean;
+    try {
+      admitted = await sink.accept(message);
+    } catch {
+      return; // not recorded (the sink logged why): no ack, so DingTalk delivers it again
+    }
     ack();
     if (!admitted) log.info('dropping a redelivered message', { msgId: message.id, messageId });
   }
