@@ -70,6 +70,7 @@ export class ChatHandler implements ChatSink {
     const log = this.options.logger.child({ msgId: message.id });
     const admission = this.options.ledger.admit({ id: message.id, admittedAt: this.now(), payload: message }).catch((err: unknown) => {
       log.error('could not record a chat message; not acknowledging it so DingTalk delivers it again', { err: String(err) });
+      this.sayUnavailable(message, log);
       throw err;
     });
     const admitted = admission.catch(() => false);
@@ -84,7 +85,9 @@ export class ChatHandler implements ChatSink {
     let resumed = 0;
     // The ledger lists them in arrival order (same-millisecond admits included).
     const { ledger } = this.options;
-    for (const entry of await (ledger.recoverable ? ledger.recoverable() : ledger.pending())) {
+    const entries = await (ledger.recoverable ? ledger.recoverable() : ledger.pending());
+    await this.options.replier.adoptOpenAnswers?.(new Set(entries.map((e) => e.id)));
+    for (const entry of entries) {
       if (!isChatMessage(entry.payload)) {
         await this.options.ledger.complete(entry.id);
         continue;
@@ -141,6 +144,18 @@ export class ChatHandler implements ChatSink {
   }
 
   /** A message the gate or a full line turned away: completed, audited, and answered once per window. */
+  /**
+   * Storage is down: the message stays unacked (DingTalk delivers it again and it is answered
+   * once storage is back), but the user hears one friendly sentence meanwhile, rationed like
+   * refusals so redeliveries do not repeat it.
+   */
+  private sayUnavailable(message: ChatMessage, log: Logger): void {
+    if (!this.refusals.claim(message)) return;
+    void this.options.replier.reply(message, CHAT_TEXTS.unavailable).catch((err: unknown) => {
+      log.warn('could not say that the assistant is unavailable', { err: String(err) });
+    });
+  }
+
   private async refuse(message: ChatMessage, admission: Promise<boolean>, verdict: Exclude<GateVerdict, { kind: 'pass' }>): Promise<void> {
     if (!(await admission)) return;
     if (verdict.kind === 'drop') return this.options.ledger.complete(message.id);

@@ -55,6 +55,12 @@ export interface ChatReplier {
    * when this replier does not (or cannot, now) stream: the answer then goes out with `reply`.
    */
   startAnswer?(message: ChatMessage): Promise<AnswerDraft | undefined>;
+  /**
+   * Called by recovery before it answers messages a previous process (or instance) left: a
+   * replier that shows answers as they are written takes over the ones left open for these
+   * messages, so each message still ends with one answer.
+   */
+  adoptOpenAnswers?(messageIds: ReadonlySet<string>): Promise<void>;
 }
 
 /** An answer being written where the user can see it. */

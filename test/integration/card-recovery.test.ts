@@ -136,6 +136,24 @@ describe('the card watchdog and shutdown', () => {
     return { replier, cards, robot, storage, logs };
   }
 
+  it('taking over from another instance, finishes the card it left open for a pending message in place', async () => {
+    const { replier, cards, robot, storage } = await replierAlone(5_000);
+    // Another instance (now dead) opened a card for this message after this one had started.
+    const message = messageOf(robot, 'stuT', 'taken over');
+    const target = { conversationType: 'direct', conversationId: 'cid-stuT', staffId: 'stuT' };
+    await storage.cards.put({ id: 'card_T', messageId: message.id, target, lastText: '写到一半', openedAt: Date.now() - 60_000 });
+    cards.cards.set('card_T', fakeCard('card_T', 'stuT', '写到一半'));
+    await replier.adoptOpenAnswers(new Set([message.id]));
+    const draft = await replier.startAnswer(message);
+    expect(draft).toBeDefined();
+    draft!.update('taken over: the whole answer');
+    await draft!.finish('taken over: the whole answer');
+    expect(cards.cards.size).toBe(1); // no second card for the message
+    expect(cards.cards.get('card_T')!.updates.at(-1)).toMatchObject({ isFinalize: true, content: 'taken over: the whole answer' });
+    expect(await storage.cards.list()).toEqual([]);
+    expect(robot.replies).toEqual([]);
+  });
+
   it('closes a card whose answer never finishes, at the deadline plus the grace, with the timeout sentence', async () => {
     const { replier, cards, robot, storage } = await replierAlone(400);
     const draft = await replier.startAnswer(messageOf(robot, 'stuW', 'slow'));

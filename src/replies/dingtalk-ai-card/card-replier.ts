@@ -126,6 +126,25 @@ export class CardReplier implements ChatReplier {
     this.sweepTimer.unref();
   }
 
+  /**
+   * Before recovery answers messages another process left (a restart, or this instance taking
+   * over the Stream): cards that process left open for them are kept, so each is finished in
+   * place instead of being closed by the sweep while a second card answers the same message.
+   */
+  async adoptOpenAnswers(messageIds: ReadonlySet<string>): Promise<void> {
+    if (messageIds.size === 0) return;
+    let open: OpenCard[];
+    try {
+      open = await this.options.store.list();
+    } catch (err) {
+      this.log.warn('cannot read the open cards before recovery', { err: String(err) });
+      return;
+    }
+    for (const card of open) {
+      if (messageIds.has(card.messageId) && !this.live.has(card.id) && !this.orphans.has(card.messageId)) this.keepForRecovery(card);
+    }
+  }
+
   /** Closes every card being written now (bounded); cards kept for recovery stay for the next start. */
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
