@@ -94,7 +94,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     engine,
     policy,
     logger,
-    health: { storageReachable: () => storage.ping(), stream: () => streamHealth(stream), checks: () => readiness.snapshot() },
+    health: {
+      storageReachable: () => storage.ping(),
+      storageWritable: () => storage.checkWritable(),
+      stream: () => streamHealth(stream),
+      checks: () => readiness.snapshot(),
+    },
   });
 
   let url = '';
@@ -173,12 +178,15 @@ function buildPolicy(
 /** The engine's limits as configured (SESSION_TTL_MINUTES, ANSWER_TIMEOUT_SECONDS, ...). */
 export function engineLimits(
   config: Config,
-): Pick<EngineOptions, 'sessionTtlMs' | 'answerTimeoutMs' | 'queueLimit' | 'maxConcurrentRuns'> {
+): Pick<EngineOptions, 'sessionTtlMs' | 'answerTimeoutMs' | 'queueLimit' | 'maxConcurrentRuns' | 'runShares'> {
+  const { runShares } = config.hardening;
   return {
     sessionTtlMs: config.sessions.ttlMs,
     answerTimeoutMs: config.assistant.answerTimeoutMs,
     queueLimit: config.assistant.queueLimit,
     maxConcurrentRuns: config.assistant.maxConcurrentRuns,
+    // Without the chat bot no slots are kept for it.
+    runShares: config.chat.streamEnabled ? runShares : { chat: 0, api: runShares.api },
   };
 }
 

@@ -71,6 +71,7 @@ export async function answerQuestion(input: AnswerInput): Promise<QuestionReply>
       role: ask.role,
       requestId: message.id,
       signal,
+      runClass: 'chat',
       logContext: { msgId: message.id, transport: 'chat' },
       onText: filter.guard(draft ? (soFar) => draft.update(soFar) : undefined),
       screenAnswer: filter.check,

@@ -3,11 +3,13 @@ import { toReplyConfig, type ReplyConfig } from './card-env.js';
 import { DEFAULT_SYSTEM_PROMPT } from './default-prompts.js';
 import type { RateLimit } from './env-fields.js';
 import { CONDITIONAL_RULES, ENV_SCHEMA } from './env-schema.js';
+import { toHardeningConfig, type HardeningConfig, type ProxyTrust } from './hardening-env.js';
 import { type ConfigFileReader, type PolicyConfig, readPolicyFiles, toPolicyConfig } from './policy-env.js';
 
 export type { RateLimit } from './env-fields.js';
 export type { ReplyConfig, ReplyMode } from './card-env.js';
 export type { ConfigFileReader, PolicyConfig } from './policy-env.js';
+export type { HardeningConfig, ProxyTrust } from './hardening-env.js';
 
 /**
  * All configuration, read from an env object in one place (probot's readEnvOptions). Every
@@ -54,7 +56,8 @@ export interface Config {
     readonly corsOrigins: '*' | readonly string[];
     readonly rateLimit: RateLimit;
     readonly apiKeys: readonly string[];
-    readonly trustProxy: boolean;
+    /** TRUST_PROXY: whose X-Forwarded-For says who the client is. */
+    readonly trustProxy: ProxyTrust;
   };
   readonly chat: {
     readonly streamEnabled: boolean;
@@ -81,6 +84,8 @@ export interface Config {
   readonly replies: ReplyConfig;
   /** School policy: roles, prompts, fair use, labels, crisis hand-off, filter, retention. */
   readonly policy: PolicyConfig;
+  /** Limits against abuse: slow clients, connections, other requests, the doors' run shares. */
+  readonly hardening: HardeningConfig;
 }
 
 export interface LoadConfigOptions {
@@ -162,6 +167,7 @@ function toConfig(e: Env, files: ReturnType<typeof readPolicyFiles>): Config {
     webChat: { enabled: e.WEB_CHAT_ENABLED },
     replies: toReplyConfig(e),
     policy: toPolicyConfig(e, files, e.SYSTEM_PROMPT || undefined),
+    hardening: toHardeningConfig(e),
   });
 }
 

@@ -3,6 +3,7 @@ import { CARD_ENV, CARD_RULES } from './card-env.js';
 import { POLICY_ENV, POLICY_RULES } from './policy-env.js';
 import { bool, intIn, jsonObject, list, oneOf, optionalText, optionalUrl, rateLimit, text, url } from './env-fields.js';
 import { FRONTDOOR_ENV } from './frontdoor-env.js';
+import { HARDENING_ENV, HARDENING_RULES } from './hardening-env.js';
 
 const optionalInt = (min: number, max: number) => intIn(min, max, 0).optional().or(z.undefined());
 
@@ -35,7 +36,6 @@ export const ENV_SCHEMA = z.object({
   CORS_ORIGINS: text('*'),
   RATE_LIMIT: rateLimit('50/minute'),
   ASK_API_KEYS: list,
-  TRUST_PROXY: bool(false),
   STREAM_ENABLED: bool(true),
   GROUP_SESSION_SCOPE: oneOf(['member', 'group'], 'member'),
   THINKING_NOTICE_SECONDS: intIn(0, 600, 5),
@@ -48,6 +48,7 @@ export const ENV_SCHEMA = z.object({
   ...FRONTDOOR_ENV,
   ...CARD_ENV,
   ...POLICY_ENV,
+  ...HARDENING_ENV,
 });
 
 type RawEnv = Readonly<Record<string, string | undefined>>;
@@ -101,4 +102,5 @@ export const CONDITIONAL_RULES: readonly ConditionalRule[] = [
   },
   ...CARD_RULES,
   ...POLICY_RULES,
+  ...HARDENING_RULES,
 ];

@@ -15,6 +15,12 @@ export interface SessionStore {
   get(key: string): Promise<SessionRecord | undefined>;
   set(key: string, record: SessionRecord, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Resolves once the store took a small write just now; throws StorageError otherwise. The
+   * engine calls it before a question reaches the model, so a store that cannot write (disk
+   * full, read-only) stops the question before it costs an upstream run.
+   */
+  checkWritable(): Promise<void>;
 }
 
 /**

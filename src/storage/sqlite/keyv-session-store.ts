@@ -5,6 +5,7 @@ import { readSessionRecord, type SessionRecord, type SessionStore } from '../ses
 
 /** Records kept in memory; older ones are read from SQLite again when needed. */
 const CACHE_ENTRIES = 10_000;
+const WRITE_PROBE_KEY = '__write_probe__';
 
 /**
  * Sessions in keyv. Keyv stores the expiry inside the record, so an idle session stays expired
@@ -55,6 +56,15 @@ export class KeyvSessionStore implements SessionStore {
       await this.keyv.delete(key);
     } catch (err) {
       throw new StorageError(`session delete failed: ${message(err)}`, { cause: err });
+    }
+  }
+
+  async checkWritable(): Promise<void> {
+    try {
+      // A key of its own, outside every conversation (keys of conversations contain a ':').
+      await this.keyv.set(WRITE_PROBE_KEY, Date.now(), 60_000);
+    } catch (err) {
+      throw new StorageError(`session store cannot write: ${message(err)}`, { cause: err });
     }
   }
 

@@ -12,8 +12,10 @@ export interface AskRouteOptions {
   /** School policy: role prompt (ASK_API_ROLE), crisis and blocked-word checks, label, audit. */
   readonly policy: QuestionPolicy;
   readonly answerTimeoutMs: number;
-  /** Present when ASK_API_KEYS is set. */
-  readonly requireApiKey?: (authorization: string | undefined) => boolean;
+  /** True when ASK_API_KEYS is set: the request must carry a valid key (`req.apiKeyId`). */
+  readonly requireApiKey: boolean;
+  /** The route's own config (its rate limit). */
+  readonly routeConfig?: Record<string, unknown>;
 }
 
 /**
@@ -23,14 +25,17 @@ export interface AskRouteOptions {
  */
 export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions): void {
   const { engine, policy, requireApiKey } = options;
-  // Checked before the body is read, so an unauthenticated caller learns nothing about bodies.
-  const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (requireApiKey && !requireApiKey(req.headers.authorization)) {
+  // Checked before the body is read (after the rate limit), so an unauthenticated caller learns
+  // nothing about bodies, and a compressed body is refused for what it is.
+  const preParsing = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (requireApiKey && !req.apiKeyId) {
       reply.header('www-authenticate', 'Bearer');
       throw new AppError('UNAUTHORIZED');
     }
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') throw new AppError('BODY_ENCODING_UNSUPPORTED', 'a Content-Encoding body');
   };
-  app.post('/assistant/ask', { config: { rateLimit: {} }, onRequest }, async (req, reply) => {
+  app.post('/assistant/ask', { config: options.routeConfig ?? {}, preParsing }, async (req, reply) => {
     // The deadline counts from arrival: time queued behind the same session's questions counts.
     const deadline = Date.now() + options.answerTimeoutMs;
     if (!/\bjson\b/i.test(req.headers['content-type'] ?? '')) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
@@ -53,6 +58,7 @@ export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions)
       return reply;
     }
     const filter = policy.answerFilter();
+    const caller = whileCallerWaits(req, reply);
     let result;
     try {
       result = await engine.ask({
@@ -61,12 +67,16 @@ export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions)
         systemPrompt: screening.systemPrompt,
         role: screening.role,
         deadline,
+        signal: caller.signal,
+        runClass: 'api',
         logContext: { sessionId, transport: 'http' },
         screenAnswer: filter.check,
       });
     } catch (err) {
       await record({ outcome: failureOutcome(err) });
       throw err;
+    } finally {
+      caller.done();
     }
     req.logFields = { sessionId, newConversation: result.newConversation };
     // Answer first; the audit record is written right after, off the caller's wait.
@@ -74,6 +84,21 @@ export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions)
     await record({ outcome: 'answered', usage: result.usage, question: screening.text, answer: result.answer });
     return reply;
   });
+}
+
+/**
+ * A signal that fires when the caller goes away before its answer is sent: a question still
+ * waiting is dropped and one at the model service is cancelled. `done` unhooks it.
+ */
+function whileCallerWaits(req: FastifyRequest, reply: FastifyReply): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const res = reply.raw;
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort();
+  };
+  if (req.raw.socket?.destroyed !== false) controller.abort();
+  else res.once('close', onClose);
+  return { signal: controller.signal, done: () => res.off('close', onClose) };
 }
 
 /** A known, live sessionId continues; an unknown or expired one gets a fresh id. */
