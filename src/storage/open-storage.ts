@@ -101,14 +101,14 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
         return false;
       }
     },
-    checkWritable: async () => {
+    checkWritable: singleFlight(async () => {
       if (opened) await assertSameFile(ledgerFile, opened);
       try {
         await sessionsKeyv.set('__ping__', Date.now());
       } catch (err) {
         throw new StorageError(`cannot write session storage ${options.url}: ${String(err)}`, { cause: err });
       }
-    },
+    }),
     sweep: async () => {
       await sweepExpired(sessionsKeyv);
       await ledger.sweep();
@@ -131,6 +131,20 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 }
 
 const PSEUDONYM_KEY = '__pseudonym_key__';
+
+/**
+ * Callers at the same time share one run (health checks, the doctor): a second statement queued
+ * on the connection of a write that waits for a lock would hold the event loop (node-sqlite3).
+ */
+function singleFlight(run: () => Promise<void>): () => Promise<void> {
+  let inflight: Promise<void> | undefined;
+  return () => {
+    inflight ??= run().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
+  };
+}
 
 interface FileIdentity {
   readonly dev: number;

@@ -117,6 +117,7 @@ describe('POST /assistant/ask', () => {
     ['an object question', '{"question": {"a": 1}}', 400, 40002],
     ['a missing question', '{"sessionId": null}', 400, 40003],
     ['a whitespace question', '{"question": " \\n\\t "}', 400, 40003],
+    ['a question of invisible characters only', '{"question": "\\u200b\\u200d\\u3164\\ufeff\\u115f"}', 400, 40003],
     ['a too long question', JSON.stringify({ question: 'x'.repeat(2001) }), 400, 40004],
     ['a NUL character', '{"question": "a\\u0000b"}', 400, 40006],
     ['a lone surrogate', '{"question": "a\\ud800b"}', 400, 40006],

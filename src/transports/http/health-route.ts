@@ -3,6 +3,7 @@ import type { HealthChecks } from '../../health/readiness-monitor.js';
 
 /** What `/healthz` reports besides the HTTP side itself. */
 export interface HealthSource {
+  /** True when the storage answers a read (used when there is no write probe). */
   storageReachable(): Promise<boolean>;
   /** Resolves once the storage took a real write (and its file is still in place); rejects otherwise. */
   storageWritable?(): Promise<void>;
@@ -23,12 +24,19 @@ const PROBE_FRESH_MS = 1_000;
  * frozen file system shows within seconds instead of at the next background check.
  */
 export function registerHealthRoute(app: FastifyInstance, health: HealthSource, writeTimeoutMs = HEALTH_WRITE_TIMEOUT_MS): void {
-  const probe = health.storageWritable ? writeProbe(health.storageWritable, writeTimeoutMs) : async () => undefined;
+  const probe = health.storageWritable && writeProbe(health.storageWritable, writeTimeoutMs);
+  // With a write probe there is no separate read: a read queued on the connection of a stuck
+  // write would hold the event loop as long as the write waits (node-sqlite3).
+  const storageFailure = async (): Promise<string | undefined> => {
+    if (probe) return probe();
+    const answered = await within(health.storageReachable().catch(() => false), writeTimeoutMs, false);
+    return answered ? undefined : 'the session store does not answer (check SESSION_STORAGE)';
+  };
   app.get('/healthz', async (_req, reply) => {
-    const [reachable, writeFailure] = await Promise.all([health.storageReachable().catch(() => false), probe()]);
+    const failure = await storageFailure();
+    const reachable = failure === undefined;
     const checks: HealthChecks = { storage: { status: 'ok' }, ...health.checks?.() };
-    if (!reachable) checks.storage = { status: 'failing', reason: 'the session store does not answer (check SESSION_STORAGE)' };
-    else if (writeFailure) checks.storage = { status: 'failing', reason: writeFailure };
+    if (failure) checks.storage = { status: 'failing', reason: failure };
     // Every dependency listed is required: any failing one means questions would fail.
     const healthy = Object.values(checks).every((c) => c.status === 'ok');
     const body = {
@@ -40,6 +48,15 @@ export function registerHealthRoute(app: FastifyInstance, health: HealthSource, 
     };
     return reply.code(healthy ? 200 : 503).send(body);
   });
+}
+
+/** `promise`'s value, or `fallback` when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -60,11 +77,8 @@ function writeProbe(write: () => Promise<void>, timeoutMs: number): () => Promis
     void settled.finally(() => {
       if (inflight === settled) inflight = undefined;
     });
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`the storage did not finish a write within ${Math.round(timeoutMs / 1000)} s (a frozen or overloaded disk?)`), timeoutMs);
-    });
-    const failure = await Promise.race([settled, late]).finally(() => clearTimeout(timer));
+    const tooLate = `the storage did not finish a write within ${Math.round(timeoutMs / 1000)} s (a frozen or overloaded disk, or a lock?)`;
+    const failure = await within(settled, timeoutMs, tooLate);
     last = { at: Date.now(), failure };
     return failure;
   };

@@ -42,6 +42,9 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   capConnections(app.server, config.hardening.maxConnections, logger);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
+  // Before any route (the plugins' own too): a route keeps the handlers in force when it was added.
+  app.setErrorHandler((err, req, reply) => sendError(logger, req, reply, err as Error));
+  app.setNotFoundHandler((_req, reply) => sendCatalogued(reply, 'NOT_FOUND'));
 
   // Hooks run in this order: the access line is armed first, so every request gets one.
   registerAccessLog(app, logger);
@@ -61,8 +64,6 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     maxAge: 600,
   });
 
-  app.setErrorHandler((err, req, reply) => sendError(logger, req, reply, err as Error));
-  app.setNotFoundHandler((_req, reply) => sendCatalogued(reply, 'NOT_FOUND'));
   registerHealthRoute(app, deps.health);
   if (config.webChat.enabled) registerWebChat(app, { corsOrigins: config.http.corsOrigins, logger });
   registerAskRoute(app, {
