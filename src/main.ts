@@ -57,8 +57,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * SIGHUP (logrotate's postrotate) and SIGUSR2 (`pm2 reloadLogs`) reopen LOG_FILE instead of
- * ending the process, as their default action would.
+ * SIGHUP (logrotate's postrotate) and SIGUSR2 (`pm2 sendSignal SIGUSR2 …`) reopen LOG_FILE
+ * instead of ending the process, as their default action would.
  */
 function installLogFileSignals(logger: Logger): void {
   for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
