@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { floodWith404s, type FloodResult } from '../test/helpers/http-flood.js';
 import { todaysLogFile } from '../test/helpers/log-files.js';
+import { openIdleConnections } from '../test/helpers/raw-http.js';
 import { AskClient } from './lib/ask-client.js';
 import { answerTo, type BenchFake } from './lib/fake.js';
 import { row, type Row } from './lib/report.js';
@@ -22,6 +23,8 @@ export interface AbuseOptions {
   readonly httpInFlight: number;
   /** Chat questions timed, one after the other, quiet and under load. */
   readonly chatQuestions: number;
+  /** Idle connections opened at once (the issue: 15,000). */
+  readonly connections: number;
 }
 
 export const ABUSE_DEFAULTS: AbuseOptions = {
@@ -31,21 +34,25 @@ export const ABUSE_DEFAULTS: AbuseOptions = {
   runMs: 1_000,
   httpInFlight: 45,
   chatQuestions: 15,
+  connections: 15_000,
 };
 
 const SECTION_FLOOD = 'Abuse: 404 flood, 4 KB URLs, LOG_FILE set';
 const SECTION_FAIR = 'Abuse: chat while 45 HTTP questions run';
+const SECTION_CONNECTIONS = 'Abuse: 15,000 idle connections';
 
 /**
  * The attacks issue 13 measured, as figures: (1) RSS and survival of the compiled service
  * (`npm start`'s heap flags) under a 20 s flood of 404s with 4 KB URLs over 4 connections,
- * LOG_FILE on the real disk and on a disk that stalls (a FIFO read at 320 KB/s); (2) a
- * student's chat answer latency alone and while 45 HTTP questions keep every HTTP share of
+ * LOG_FILE on the real disk and on a disk that stalls (a FIFO read at 320 KB/s); (2) the
+ * service's file descriptors while 15,000 idle connections are opened at once; (3) a student's
+ * chat answer latency alone and while 45 HTTP questions keep every HTTP share of
  * MAX_CONCURRENT_RUNS busy, with the default shares and with none (what the shares buy).
  */
 export async function abuse(o: AbuseOptions = ABUSE_DEFAULTS): Promise<ScenarioResult> {
   const disk = await floodRun(o, 'disk');
   const stalled = await floodRun(o, 'stalled');
+  const connections = await connectionFlood(o);
   const fair = await chatUnderLoad(o, {});
   const unshared = await chatUnderLoad(o, { CHAT_RUN_SHARE: '0', HTTP_RUN_SHARE: '0' });
   const rows: Row[] = [...floodRows(disk, 'disk'), ...floodRows(stalled, 'stalled disk')];
@@ -57,8 +64,10 @@ export async function abuse(o: AbuseOptions = ABUSE_DEFAULTS): Promise<ScenarioR
     row(SECTION_FAIR, 'ratio loaded / quiet (default shares)', ratio.toFixed(2), '≤ 1.20', ratio <= 1.2),
     row(SECTION_FAIR, 'ratio loaded / quiet (CHAT_RUN_SHARE=0, HTTP_RUN_SHARE=0)', ratioUnshared.toFixed(2)),
     row(SECTION_FAIR, 'HTTP questions answered meanwhile (default shares)', String(fair.httpAnswered)),
+    row(SECTION_CONNECTIONS, `service file descriptors, most seen (${o.connections} opened, cap 1000)`, String(connections.maxFds), '< 1,300', connections.maxFds < 1_300),
+    row(SECTION_CONNECTIONS, 'alive, and answering once they are gone', connections.answering ? 'yes' : 'no', 'yes', connections.answering),
   );
-  return { rows, details: { flood: { disk, stalled }, fairShare: { shares: fair, none: unshared } } };
+  return { rows, details: { flood: { disk, stalled }, connections, fairShare: { shares: fair, none: unshared } } };
 }
 
 interface FloodFigures {
@@ -139,6 +148,23 @@ function floodRows(f: FloodFigures, disk: string): Row[] {
     row(SECTION_FLOOD, `responses: 404 / 429 (${disk})`, `${f.flood.statuses[404] ?? 0} / ${f.flood.statuses[429] ?? 0} of ${responses} (${Math.round(responses / (f.floodMs / 1000))}/s)`),
     row(SECTION_FLOOD, `log lines dropped and counted (${disk})`, String(f.droppedLines)),
   ];
+}
+
+/** Opens `connections` idle connections at once against the default cap; counts the service's descriptors. */
+async function connectionFlood(o: AbuseOptions): Promise<{ baselineFds: number; maxFds: number; answering: boolean }> {
+  return withService(100, {}, async (_fake, svc) => {
+    const fds = () => readdirSync(`/proc/${svc.pid}/fd`).length;
+    const baselineFds = fds();
+    let maxFds = baselineFds;
+    const sampler = setInterval(() => (maxFds = Math.max(maxFds, fds())), 100);
+    const sockets = await openIdleConnections(svc.url, o.connections);
+    await new Promise((r) => setTimeout(r, 2_000));
+    clearInterval(sampler);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((r) => setTimeout(r, 500));
+    const answering = (await fetch(`${svc.url}/healthz`).then((r) => r.status).catch(() => 0)) === 200;
+    return { baselineFds, maxFds, answering };
+  });
 }
 
 interface LoadFigures {
