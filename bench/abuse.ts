@@ -89,18 +89,27 @@ async function floodRun(o: AbuseOptions, disk: 'disk' | 'stalled'): Promise<Floo
       const rssStartMb = svc.rssMb();
       let rssMaxMb = rssStartMb;
       const sampler = setInterval(() => {
-        if (svc.child.exitCode === null) rssMaxMb = Math.max(rssMaxMb, svc.rssMb());
+        rssMaxMb = Math.max(rssMaxMb, rssOrZero(svc));
       }, 250);
       const flood = await floodWith404s({ url: svc.url, connections: o.floodConnections, durationMs: o.floodMs, pathLength: o.urlLength });
       clearInterval(sampler);
       const alive = svc.child.exitCode === null && svc.child.signalCode === null;
-      const rssEndMb = alive ? svc.rssMb() : Number.NaN;
+      const rssEndMb = alive ? rssOrZero(svc) : Number.NaN;
       stall?.release();
       await new Promise((r) => setTimeout(r, 1_500)); // the backlog drains; the dropped-lines line is written
       return { floodMs: o.floodMs, flood, alive, rssStartMb, rssMaxMb, rssEndMb, ...logFigures(dir, stall?.text()) };
     });
   } finally {
     stall?.close();
+  }
+}
+
+/** The service's RSS, or 0 once it is gone (a crash under the flood is a result, not an error). */
+function rssOrZero(svc: BenchService): number {
+  try {
+    return svc.rssMb();
+  } catch {
+    return 0;
   }
 }
 
@@ -156,7 +165,13 @@ async function connectionFlood(o: AbuseOptions): Promise<{ baselineFds: number; 
     const fds = () => readdirSync(`/proc/${svc.pid}/fd`).length;
     const baselineFds = fds();
     let maxFds = baselineFds;
-    const sampler = setInterval(() => (maxFds = Math.max(maxFds, fds())), 100);
+    const sampler = setInterval(() => {
+      try {
+        maxFds = Math.max(maxFds, fds());
+      } catch {
+        // gone
+      }
+    }, 100);
     const sockets = await openIdleConnections(svc.url, o.connections);
     await new Promise((r) => setTimeout(r, 2_000));
     clearInterval(sampler);
