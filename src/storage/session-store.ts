@@ -16,9 +16,10 @@ export interface SessionStore {
   set(key: string, record: SessionRecord, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
   /**
-   * Resolves once the store took a small write just now; throws StorageError otherwise. The
-   * engine calls it before a question reaches the model, so a store that cannot write (disk
-   * full, read-only) stops the question before it costs an upstream run.
+   * Resolves once the store has shown it takes writes: a small write now, or one that succeeded
+   * within the last second with none failed since; throws StorageError otherwise. The engine
+   * calls it before a question reaches the model, so a store that cannot write (disk full,
+   * read-only, locked) stops the question before it costs an upstream run.
    */
   checkWritable(): Promise<void>;
 }

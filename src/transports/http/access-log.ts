@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppError } from '../../errors.js';
 import { clipForLog, type Logger } from '../../logger.js';
 
 /** Client-supplied text (the URL, the address a proxy reports, error details) is cut to this before any log line. */
@@ -47,6 +48,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Fields the route adds to the request's access line (sessionId, policy outcome...). */
     logFields?: Record<string, unknown>;
-    failure?: import('../../errors.js').AppError;
+    /** The catalogue error the request was refused with (for its access line). */
+    failure?: AppError;
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpConversationKey } from '../../engine/conversation-key.js';
-import type { ConversationService } from '../../engine/types.js';
+import type { AskRequest, AskResult, ConversationService } from '../../engine/types.js';
 import { AppError } from '../../errors.js';
 import { failureOutcome } from '../../policy/failure-outcome.js';
 import type { QuestionPolicy, QuestionRecord } from '../../policy/question-policy.js';
@@ -24,17 +24,8 @@ export interface AskRouteOptions {
  * and never reaches the model; a blocked question or answer is 422. One audit record per question.
  */
 export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions): void {
-  const { engine, policy, requireApiKey } = options;
-  // Checked before the body is read (after the rate limit), so an unauthenticated caller learns
-  // nothing about bodies, and a compressed body is refused for what it is.
-  const preParsing = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (requireApiKey && !req.apiKeyId) {
-      reply.header('www-authenticate', 'Bearer');
-      throw new AppError('UNAUTHORIZED');
-    }
-    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
-    if (encoding && encoding !== 'identity') throw new AppError('BODY_ENCODING_UNSUPPORTED', 'a Content-Encoding body');
-  };
+  const { engine, policy } = options;
+  const preParsing = checkBeforeBody(options.requireApiKey);
   app.post('/assistant/ask', { config: options.routeConfig ?? {}, preParsing }, async (req, reply) => {
     // The deadline counts from arrival: time queued behind the same session's questions counts.
     const deadline = Date.now() + options.answerTimeoutMs;
@@ -58,25 +49,15 @@ export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions)
       return reply;
     }
     const filter = policy.answerFilter();
-    const caller = whileCallerWaits(req, reply);
     let result;
     try {
-      result = await engine.ask({
-        key,
-        text: screening.text,
-        systemPrompt: screening.systemPrompt,
-        role: screening.role,
-        deadline,
-        signal: caller.signal,
-        runClass: 'api',
-        logContext: { sessionId, transport: 'http' },
-        screenAnswer: filter.check,
-      });
+      const { text, systemPrompt, role } = screening;
+      const logContext = { sessionId, transport: 'http' };
+      const request = { key, text, systemPrompt, role, deadline, logContext, screenAnswer: filter.check };
+      result = await askWhileCallerWaits(engine, request, req, reply);
     } catch (err) {
       await record({ outcome: failureOutcome(err) });
       throw err;
-    } finally {
-      caller.done();
     }
     req.logFields = { sessionId, newConversation: result.newConversation };
     // Answer first; the audit record is written right after, off the caller's wait.
@@ -87,18 +68,42 @@ export function registerAskRoute(app: FastifyInstance, options: AskRouteOptions)
 }
 
 /**
- * A signal that fires when the caller goes away before its answer is sent: a question still
- * waiting is dropped and one at the model service is cancelled. `done` unhooks it.
+ * Checked before the body is read (after the rate limit), so an unauthenticated caller learns
+ * nothing about bodies, and a compressed body is refused for what it is.
  */
-function whileCallerWaits(req: FastifyRequest, reply: FastifyReply): { signal: AbortSignal; done: () => void } {
-  const controller = new AbortController();
+function checkBeforeBody(requireApiKey: boolean) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (requireApiKey && !req.apiKeyId) {
+      reply.header('www-authenticate', 'Bearer');
+      throw new AppError('UNAUTHORIZED');
+    }
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') throw new AppError('BODY_ENCODING_UNSUPPORTED', 'a Content-Encoding body');
+  };
+}
+
+/**
+ * Asks as an API caller, with a signal that fires when the caller goes away before its answer
+ * is sent: a question still waiting is dropped and one at the model service is cancelled.
+ */
+async function askWhileCallerWaits(
+  engine: ConversationService,
+  request: Omit<AskRequest, 'signal' | 'runClass'>,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<AskResult> {
+  const left = new AbortController();
   const res = reply.raw;
   const onClose = () => {
-    if (!res.writableFinished) controller.abort();
+    if (!res.writableFinished) left.abort();
   };
-  if (req.raw.socket?.destroyed !== false) controller.abort();
+  if (req.raw.socket?.destroyed !== false) left.abort();
   else res.once('close', onClose);
-  return { signal: controller.signal, done: () => res.off('close', onClose) };
+  try {
+    return await engine.ask({ ...request, signal: left.signal, runClass: 'api' });
+  } finally {
+    res.off('close', onClose);
+  }
 }
 
 /** A known, live sessionId continues; an unknown or expired one gets a fresh id. */
