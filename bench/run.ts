@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { abuse } from './abuse.js';
 import { ackLatency } from './ack-latency.js';
 import { calls } from './calls.js';
 import { chatLimits } from './chat-limits.js';
@@ -18,7 +19,7 @@ import { chatThroughput, httpThroughput, THROUGHPUT_DEFAULTS, throughputRows } f
 /**
  * `npm run bench [-- name ...]`: runs the scenarios in order (all by default), prints one table
  * with each figure's target and PASS/MISS, and writes bench/results.json. Names: overhead,
- * calls, concurrency, throughput (with resources), ack, reconnect, cards, policy, chat-limits, scale (Redis,
+ * calls, concurrency, throughput (with resources), ack, reconnect, cards, policy, chat-limits, abuse, scale (Redis,
  * several instances, failover; needs Debian's redis-server). Environment: BENCH_LOG_LEVEL
  * (service log level, default warn), BENCH_RESULTS (output file), BENCH_SERVICE_ROOT (benchmark
  * another tree's src/, e.g. a copy with a candidate fix).
@@ -34,6 +35,7 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult[]>> = {
   policy: () => sequence([() => policyOverhead()]),
   scale: () => sequence([() => scale()]),
   'chat-limits': () => sequence([() => chatLimits()]),
+  abuse: () => sequence([() => abuse()]),
 };
 
 async function main(): Promise<void> {

@@ -120,7 +120,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     engine,
     policy,
     logger,
-    health: { storageReachable: () => storage.ping(), stream: () => streamHealth(stream), checks: () => readiness.snapshot() },
+    health: {
+      storageReachable: () => storage.ping(),
+      storageWritable: () => storage.checkWritable(),
+      stream: () => streamHealth(stream),
+      checks: () => readiness.snapshot(),
+    },
     metrics: { registry: metrics.registry, questions: metrics.questionMeter('http', backend.name) },
   });
 
@@ -200,13 +205,16 @@ function buildPolicy(
 /** The engine's limits as configured (SESSION_TTL_MINUTES, ANSWER_TIMEOUT_SECONDS, ...). */
 export function engineLimits(
   config: Config,
-): Pick<EngineOptions, 'sessionTtlMs' | 'answerTimeoutMs' | 'queueLimit' | 'maxConcurrentRuns' | 'maxAnswerChars'> {
+): Pick<EngineOptions, 'sessionTtlMs' | 'answerTimeoutMs' | 'queueLimit' | 'maxConcurrentRuns' | 'maxAnswerChars' | 'runShares'> {
+  const { runShares } = config.hardening;
   return {
     sessionTtlMs: config.sessions.ttlMs,
     answerTimeoutMs: config.assistant.answerTimeoutMs,
     queueLimit: config.assistant.queueLimit,
     maxConcurrentRuns: config.assistant.maxConcurrentRuns,
     maxAnswerChars: config.chatLimits.answerMaxChars,
+    // Without the chat bot no slots are kept for it.
+    runShares: config.chat.streamEnabled ? runShares : { chat: 0, api: runShares.api },
   };
 }
 

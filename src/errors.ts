@@ -44,6 +44,12 @@ export const ERRORS = {
     message: 'The question contains control characters or invalid text.',
     zh: '问题里有无法识别的字符。',
   },
+  INVALID_REQUEST: {
+    code: 40007,
+    status: 400,
+    message: 'The request is not valid HTTP.',
+    zh: '请求格式不正确。',
+  },
   UNAUTHORIZED: {
     code: 40101,
     status: 401,
@@ -52,12 +58,24 @@ export const ERRORS = {
   },
   NOT_FOUND: { code: 40401, status: 404, message: 'No such endpoint.', zh: '没有这个接口。' },
   METHOD_NOT_ALLOWED: { code: 40501, status: 405, message: 'This method is not allowed here.', zh: '不支持这种请求方式。' },
+  REQUEST_TIMEOUT: {
+    code: 40801,
+    status: 408,
+    message: 'The request did not arrive in time.',
+    zh: '请求发送得太慢，已超时。',
+  },
   BODY_TOO_LARGE: { code: 41301, status: 413, message: 'The request body is too large.', zh: '请求内容太大。' },
   UNSUPPORTED_MEDIA_TYPE: {
     code: 41501,
     status: 415,
     message: 'The request body must be JSON (Content-Type: application/json).',
     zh: '请求必须是 JSON 格式。',
+  },
+  BODY_ENCODING_UNSUPPORTED: {
+    code: 41502,
+    status: 415,
+    message: 'The request body must not be compressed (Content-Encoding is not supported).',
+    zh: '请求内容不能压缩发送。',
   },
   QUESTION_REFUSED: {
     code: 42201,
@@ -70,6 +88,12 @@ export const ERRORS = {
     status: 429,
     message: 'Too many requests; please retry later.',
     zh: '提问太频繁了，请稍后再试。',
+  },
+  HEADERS_TOO_LARGE: {
+    code: 43101,
+    status: 431,
+    message: 'The request headers are too large.',
+    zh: '请求头太大。',
   },
   INTERNAL: { code: 50001, status: 500, message: 'Internal error; please retry later.', zh: '服务内部出错，请稍后再试。' },
   ASSISTANT_FAILED: {

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { readConfigFileFromDisk } from './config/policy-env.js';
 import { StorageError } from './errors.js';
 import { EXIT_CONFIG_ERROR, EXIT_FAILURE } from './exit-codes.js';
-import { createLogger, flushLogger, type Logger, SecretRedactor } from './logger.js';
+import { createLogger, flushLogger, type Logger, reopenLogFiles, SecretRedactor } from './logger.js';
 import { redisUrlPassword } from './storage/redis/redis-connection.js';
 
 /** Hard limit for a graceful stop; PM2's kill_timeout is set above it. */
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   redactor.add(config.metrics.token);
   const logger = createLoggerOrExit(config, redactor);
   installCrashHandlers(logger);
+  installLogFileSignals(logger);
 
   let app: App;
   try {
@@ -36,7 +37,14 @@ async function main(): Promise<void> {
   logger.info('ready', { url: app.url });
   process.send?.('ready'); // PM2 wait_ready
 
+  let stopping = false;
   const shutdown = (signal: string) => {
+    // A second signal (an impatient operator, a supervisor) must not cut the drain short.
+    if (stopping) {
+      logSafely(() => logger.warn('already stopping; signal ignored', { signal }));
+      return;
+    }
+    stopping = true;
     logger.info('stopping', { signal });
     const force = setTimeout(() => process.exit(1), STOP_TIMEOUT_MS).unref();
     void app
@@ -48,8 +56,32 @@ async function main(): Promise<void> {
         process.exit(0);
       });
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * SIGHUP (logrotate's postrotate) and SIGUSR2 (`pm2 sendSignal SIGUSR2 …`) reopen LOG_FILE
+ * instead of ending the process, as their default action would.
+ */
+function installLogFileSignals(logger: Logger): void {
+  for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
+    process.on(signal, () => {
+      logSafely(() => {
+        const files = reopenLogFiles(logger);
+        logger.info('log files reopened', { signal, files });
+      });
+    });
+  }
+}
+
+/** Logging after the logger was flushed (the last moment of a stop) must not throw. */
+function logSafely(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // the process is exiting
+  }
 }
 
 /**

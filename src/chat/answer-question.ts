@@ -75,6 +75,7 @@ export async function answerQuestion(input: AnswerInput): Promise<QuestionReply>
       role: ask.role,
       requestId: message.id,
       signal,
+      runClass: 'chat',
       logContext: { msgId: message.id, transport: 'chat' },
       // Without a draft the text only tells the notice that the answer is being written.
       onText: draft ? filter.guard((soFar) => draft.update(soFar)) : (soFar) => notice.textArrived(soFar),

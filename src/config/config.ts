@@ -5,12 +5,14 @@ import { DEFAULT_SYSTEM_PROMPT } from './default-prompts.js';
 import type { RateLimit } from './env-fields.js';
 import { CONDITIONAL_RULES, ENV_SCHEMA } from './env-schema.js';
 import { type ScaleConfig, toScaleConfig } from './scale-env.js';
+import { toHardeningConfig, type HardeningConfig, type ProxyTrust } from './hardening-env.js';
 import { type ConfigFileReader, type PolicyConfig, readPolicyFiles, toPolicyConfig } from './policy-env.js';
 
 export type { RateLimit } from './env-fields.js';
 export type { ReplyConfig, ReplyMode } from './card-env.js';
 export type { ConfigFileReader, PolicyConfig } from './policy-env.js';
 export type { ChatLimitsConfig } from './chat-limits-env.js';
+export type { HardeningConfig, ProxyTrust } from './hardening-env.js';
 
 /**
  * All configuration, read from an env object in one place (probot's readEnvOptions). Every
@@ -57,7 +59,8 @@ export interface Config extends ScaleConfig {
     readonly corsOrigins: '*' | readonly string[];
     readonly rateLimit: RateLimit;
     readonly apiKeys: readonly string[];
-    readonly trustProxy: boolean;
+    /** TRUST_PROXY: whose X-Forwarded-For says who the client is. */
+    readonly trustProxy: ProxyTrust;
   };
   readonly chat: {
     readonly streamEnabled: boolean;
@@ -86,6 +89,8 @@ export interface Config extends ScaleConfig {
   readonly policy: PolicyConfig;
   /** Limits of the chat door: refusal and notice rationing, frame and answer sizes, webhook origins. */
   readonly chatLimits: ChatLimitsConfig;
+  /** Limits against abuse: slow clients, connections, other requests, the doors' run shares. */
+  readonly hardening: HardeningConfig;
 }
 
 export interface LoadConfigOptions {
@@ -169,6 +174,7 @@ function toConfig(e: Env, files: ReturnType<typeof readPolicyFiles>): Config {
     policy: toPolicyConfig(e, files, e.SYSTEM_PROMPT || undefined),
     ...toScaleConfig(e),
     chatLimits: toChatLimitsConfig(e),
+    hardening: toHardeningConfig(e),
   });
 }
 

@@ -5,6 +5,7 @@ import { bool, intIn, jsonObject, list, oneOf, optionalText, optionalUrl, rateLi
 import { SCALE_ENV, SCALE_RULES } from './scale-env.js';
 import { FRONTDOOR_ENV } from './frontdoor-env.js';
 import { CHAT_LIMITS_ENV } from './chat-limits-env.js';
+import { HARDENING_ENV, HARDENING_RULES } from './hardening-env.js';
 
 const optionalInt = (min: number, max: number) => intIn(min, max, 0).optional().or(z.undefined());
 
@@ -37,7 +38,6 @@ export const ENV_SCHEMA = z.object({
   CORS_ORIGINS: text('*'),
   RATE_LIMIT: rateLimit('50/minute'),
   ASK_API_KEYS: list,
-  TRUST_PROXY: bool(false),
   STREAM_ENABLED: bool(true),
   GROUP_SESSION_SCOPE: oneOf(['member', 'group'], 'member'),
   THINKING_NOTICE_SECONDS: intIn(0, 600, 5),
@@ -52,6 +52,7 @@ export const ENV_SCHEMA = z.object({
   ...CARD_ENV,
   ...POLICY_ENV,
   ...CHAT_LIMITS_ENV,
+  ...HARDENING_ENV,
 });
 
 type RawEnv = Readonly<Record<string, string | undefined>>;
@@ -106,4 +107,5 @@ export const CONDITIONAL_RULES: readonly ConditionalRule[] = [
   ...SCALE_RULES,
   ...CARD_RULES,
   ...POLICY_RULES,
+  ...HARDENING_RULES,
 ];

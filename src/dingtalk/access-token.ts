@@ -11,8 +11,12 @@ const REFRESH_EARLY_MS = 5 * 60_000;
 
 /** The app's access token, fetched once and shared by every caller until it nears expiry. */
 export interface AccessTokenCache {
-  /** A valid token; at most one token request is in flight however many callers wait. */
-  get(options?: { signal?: AbortSignal }): Promise<string>;
+  /**
+   * A valid token; at most one token request is in flight however many callers wait. A caller
+   * stops waiting on its signal, or after `timeoutMs` (its own call's share of the question's
+   * deadline), without cancelling the request the others wait for.
+   */
+  get(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<string>;
   /**
    * Forgets `token` after DingTalk said `InvalidAuthentication`, unless a newer token is already
    * cached (several callers that failed with the same old token cause one refresh, not many).
@@ -46,7 +50,8 @@ export function createAccessTokenCache(deps: AccessTokenCacheDeps): AccessTokenC
   const refresh = (): Promise<string> => {
     inflight ??= fetchToken(http, config, now)
       .then((fresh) => {
-        redactor.add(fresh.token);
+        // An expired token is worthless: the redactor may forget it then.
+        redactor.add(fresh.token, { expiresAt: fresh.expiresAt });
         cached = fresh;
         logger.debug('dingtalk access token refreshed', { expiresInMs: fresh.expiresAt - now() });
         return fresh.token;
@@ -68,7 +73,7 @@ export function createAccessTokenCache(deps: AccessTokenCacheDeps): AccessTokenC
         );
         return cached.token;
       }
-      return raceSignal(refresh(), options.signal);
+      return waitAtMost(refresh(), options.signal, options.timeoutMs);
     },
     invalidate(token) {
       if (cached?.token === token) cached = undefined;
@@ -104,13 +109,20 @@ async function fetchToken(http: AxiosInstance, config: Config, now: () => number
   return { token: body.accessToken, refreshAt: started + lifeMs - early, expiresAt: started + lifeMs };
 }
 
-/** Lets one waiter give up without cancelling the shared request the others wait for. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new DingTalkNetworkError('aborted by caller'));
+/** Lets one waiter give up (its signal, its time) without cancelling the shared request the others wait for. */
+function waitAtMost<T>(promise: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<T> {
+  if (!signal && timeoutMs === undefined) return promise;
+  if (signal?.aborted) return Promise.reject(new DingTalkNetworkError('aborted by caller'));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new DingTalkNetworkError('aborted by caller'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => reject(new DingTalkNetworkError('access token request: timed out', { timedOut: true })), Math.max(0, timeoutMs));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
   });
 }

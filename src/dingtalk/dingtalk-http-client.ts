@@ -68,8 +68,11 @@ export function createDingTalkApi(deps: DingTalkApiDeps): DingTalkHttpClient {
 
   async function call(req: DingTalkRequest, stream: boolean): Promise<AxiosResponse> {
     for (let attempt = 1; ; attempt++) {
-      const token = await tokens.get({ signal: req.signal });
-      const res = await send(ax, config, req, token, stream);
+      // Waiting for the token is part of the call: a hung token endpoint uses up this call's
+      // time (its share of the question's deadline), never more.
+      const until = Date.now() + (req.timeoutMs ?? config.dingtalk.timeoutMs);
+      const token = await tokens.get({ signal: req.signal, timeoutMs: until - Date.now() });
+      const res = await send(ax, config, { ...req, timeoutMs: Math.max(1, until - Date.now()) }, token, stream);
       if (res.status >= 200 && res.status < 300) return res;
       const body = stream ? await readErrorBody(res.data as Readable, config.dingtalk.timeoutMs) : res.data;
       const err = toDingTalkApiError(res.status, res.headers as Record<string, unknown>, body);

@@ -9,7 +9,7 @@ import type { ConversationKey } from './conversation-key.js';
 import { ExpiredSessions, type ExpiryLimits, type ExpirySweep } from './expired-sessions.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { pseudonymOf } from './pseudonym.js';
-import { RunSlots } from './run-slots.js';
+import { RunSlots, type RunShares } from './run-slots.js';
 import type { AskRequest, AskResult, ConversationService, ConversationTurn } from './types.js';
 
 export interface EngineOptions {
@@ -24,6 +24,8 @@ export interface EngineOptions {
   readonly queueLimit: number;
   /** Questions at the model service at once, across all conversations (MAX_CONCURRENT_RUNS). */
   readonly maxConcurrentRuns: number;
+  /** Percent of those kept for each class of askers (CHAT_RUN_SHARE, HTTP_RUN_SHARE); none by default. */
+  readonly runShares?: RunShares;
   /** The storage's secret for pseudonyms (`Storage.pseudonymKey`). */
   readonly pseudonymKey: string;
   /** Several instances on one store (Redis): one turn of a conversation at a time across them. */
@@ -53,7 +55,7 @@ export class ConversationEngine implements ConversationService {
 
   constructor(private readonly options: EngineOptions) {
     this.queue = new KeyedQueue(options.queueLimit);
-    this.slots = new RunSlots(options.maxConcurrentRuns);
+    this.slots = new RunSlots(options.maxConcurrentRuns, options.runShares);
     this.now = options.now ?? Date.now;
     this.expired = new ExpiredSessions({ ...options, limits: options.expiryLimits });
   }
@@ -152,7 +154,11 @@ export class ConversationEngine implements ConversationService {
     const { key, signal } = request;
     const deadline = request.deadline ?? this.now() + this.options.answerTimeoutMs;
     const log = this.options.logger.child({ conversationKey: key, ...request.logContext });
-    const release = await this.slots.acquire(deadline, signal);
+    // The asker left while the question waited for its turn: nothing of it reaches the model.
+    if (signal?.aborted) throw cancelledBeforeRun(log);
+    const release = await this.slots.acquire(deadline, signal, request.runClass).catch((err: unknown) => {
+      throw signal?.aborted ? cancelledBeforeRun(log) : err;
+    });
     try {
       return await this.askBackend(request, deadline, log);
     } finally {
@@ -167,6 +173,9 @@ export class ConversationEngine implements ConversationService {
     const session = await this.options.sessions.get(key);
     // State another backend wrote (the school switched backends) means nothing to this one.
     const state = session?.backend === backend.name ? session.state : undefined;
+    // A question whose answer could not be kept must not cost a model run: the store proves it
+    // takes a write before the backend is asked (a full disk or a read-only file stops it here).
+    await this.options.sessions.checkWritable();
     // Students' words are logged at debug only (README: 日志); info lines carry ids and timings.
     log.debug('question text', { question: request.text });
     try {
@@ -248,6 +257,11 @@ export class ConversationEngine implements ConversationService {
 /** A turn whose every step fails with `failure` (the conversation could not be had). */
 function failedTurn(key: ConversationKey, failure: Error): ConversationTurn {
   return { key, ask: () => Promise.reject(failure), reset: () => Promise.reject(failure) };
+}
+
+function cancelledBeforeRun(log: Logger): AssistantError {
+  log.info('question dropped before its run: the asker went away');
+  return new AssistantError('cancelled', 'the asker went away before the question was asked');
 }
 
 function closedTurn(): Promise<never> {

@@ -2,6 +2,12 @@ import type { TokenUsage } from '../backends/assistant-backend.js';
 import type { AssistantError } from '../errors.js';
 import type { ConversationKey } from './conversation-key.js';
 
+/**
+ * Which reserved share of MAX_CONCURRENT_RUNS a question draws on: people chatting with the bot
+ * (`chat`), or pages and programs calling the question API (`api`).
+ */
+export type RunClass = 'chat' | 'api';
+
 /** One question for the engine, from any transport. */
 export interface AskRequest {
   readonly key: ConversationKey;
@@ -17,8 +23,13 @@ export interface AskRequest {
    * the same id after a crash, the backend resumes or replays instead of answering twice.
    */
   readonly requestId?: string;
-  /** Aborted on shutdown, or when the asker went away. */
+  /**
+   * Aborted on shutdown, or when the asker went away: a question still waiting for its turn or
+   * a run slot is dropped, and one at the model service is cancelled where the backend can.
+   */
   readonly signal?: AbortSignal;
+  /** The share of the model service this question draws on (default `chat`). */
+  readonly runClass?: RunClass;
   /** Fields added to every log line about this question (msgId, sessionId...). */
   readonly logContext?: Readonly<Record<string, unknown>>;
   /** The answer so far, cleaned, as the model writes it (AI cards). */

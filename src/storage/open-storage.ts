@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
@@ -37,7 +38,11 @@ export interface Storage {
   readonly coordination?: SharedCoordination;
   /** True when the store answers a read (for /healthz). */
   ping(): Promise<boolean>;
-  /** Resolves when the store takes a write; throws StorageError otherwise (doctor, health checks). */
+  /**
+   * Resolves when the store takes a write and its file is still the one it opened; throws
+   * StorageError otherwise (doctor, health checks): a full disk, a read-only file, or a database
+   * file deleted or replaced under the running service (whose writes would be lost at restart).
+   */
   checkWritable(): Promise<void>;
   /**
    * Deletes expired sessions and ledger ids so the file does not grow for months, then makes
@@ -106,6 +111,7 @@ async function lockSqliteFile(url: string): Promise<SqliteInstanceLock | undefin
 
 async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
   const { sessionsKeyv, ledgerFile } = openSessionsKeyv(options.url);
+  const opened = ledgerFile === ':memory:' ? undefined : await fileIdentity(ledgerFile);
   sessionsKeyv.on('error', (err: unknown) => options.logger.error('storage error', { err: String(err) }));
   // One connection at a time: switching a new file to WAL needs it to itself.
   await tuneOrFail(sessionsKeyv, options.url);
@@ -147,13 +153,14 @@ async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
         return false;
       }
     },
-    checkWritable: async () => {
+    checkWritable: singleFlight(async () => {
+      if (opened) await assertSameFile(ledgerFile, opened);
       try {
         await sessionsKeyv.set('__ping__', Date.now());
       } catch (err) {
         throw new StorageError(`cannot write session storage ${options.url}: ${String(err)}`, { cause: err });
       }
-    },
+    }),
     sweep: async () => {
       await sweepExpired(sessionsKeyv);
       await ledger.sweep();
@@ -177,6 +184,42 @@ async function openSqliteStorage(options: StorageOptions): Promise<Storage> {
 
 const PSEUDONYM_KEY = '__pseudonym_key__';
 const SESSIONS_TABLE = 'sessions';
+
+/**
+ * Callers at the same time share one run (health checks, the doctor): a second statement queued
+ * on the connection of a write that waits for a lock would hold the event loop (node-sqlite3).
+ */
+function singleFlight(run: () => Promise<void>): () => Promise<void> {
+  let inflight: Promise<void> | undefined;
+  return () => {
+    inflight ??= run().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
+  };
+}
+
+interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+async function fileIdentity(file: string): Promise<FileIdentity | undefined> {
+  const s = await stat(file).catch(() => undefined);
+  return s && { dev: s.dev, ino: s.ino };
+}
+
+/**
+ * SQLite keeps writing to a database file deleted (or replaced) under it, into an inode nobody
+ * can open again: everything written from then on is lost at the next restart. Say so.
+ */
+async function assertSameFile(file: string, opened: FileIdentity): Promise<void> {
+  const now = await fileIdentity(file);
+  if (!now) throw new StorageError(`the database file ${file} was deleted while the service runs; what it writes now is lost at the next restart`);
+  if (now.dev !== opened.dev || now.ino !== opened.ino) {
+    throw new StorageError(`the database file ${file} was replaced while the service runs; restart the service to use the new file`);
+  }
+}
 
 async function loadPseudonymKey(keyv: Keyv): Promise<string> {
   const stored: unknown = await keyv.get(PSEUDONYM_KEY);

@@ -16,6 +16,14 @@ export interface SessionStore {
   set(key: string, record: SessionRecord, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
   /**
+   * Resolves once the store has shown it takes writes: a small write now, or one that succeeded
+   * within the last second with none failed since; throws StorageError otherwise. The engine
+   * calls it before a question reaches the model, so a store that cannot write (disk full,
+   * read-only, locked) stops the question before it costs an upstream run.
+   */
+  checkWritable(): Promise<void>;
+
+  /**
    * Removes up to `limit` sessions whose expiry is before `before` (epoch ms), soonest expired
    * first, and returns them with their records, so the vendor's copy of each conversation can
    * be deleted too. Atomic per session: one written again meanwhile (live) is never removed.

@@ -69,7 +69,8 @@ export async function startHttpHarness(
     sessionTtlMs: config.sessions.ttlMs,
     logger: logs.logger,
   });
-  const app = await buildHttpApp({ config, engine, policy, logger: logs.logger, health: { storageReachable: () => storage.ping() } });
+  const health = { storageReachable: () => storage.ping(), storageWritable: () => storage.checkWritable() };
+  const app = await buildHttpApp({ config, engine, policy, logger: logs.logger, health });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;

@@ -25,11 +25,14 @@ export function tempStorageUrl(): string {
 }
 
 /** Spawns the service with exactly `env` (plus PATH) and waits for its `ready` log line. */
-export async function spawnService(env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<ServiceProcess> {
+export async function spawnService(
+  env: Record<string, string>,
+  options: { waitReady?: boolean; nodeArgs?: readonly string[]; keepLines?: number } = {},
+): Promise<ServiceProcess> {
   // Run from an empty folder so a developer's own .env can never leak into a test.
   const cwd = mkdtempSync(path.join(tmpdir(), 'svc-cwd-'));
   const loader = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  const child = spawn(process.execPath, ['--import', loader, path.join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', loader, path.join(ROOT, 'src/main.ts')], {
     cwd,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,16 +55,23 @@ export async function spawnService(env: Record<string, string>, options: { waitR
       return code;
     },
   };
+  // A flood test makes millions of lines: past `keepLines` they are read and dropped.
+  const keep = options.keepLines ?? Infinity;
+  let isReady = false;
   const ready = new Promise<void>((resolve, reject) => {
     lines(child.stdout!, (line) => {
-      stdout.push(line);
+      if (stdout.length < keep) stdout.push(line);
+      if (isReady) return;
       const m = /"message":"ready".*"url":"([^"]+)"|"url":"([^"]+)".*"message":"ready"/.exec(line);
       if (m) {
         svc.url = (m[1] ?? m[2]!).replace('0.0.0.0', '127.0.0.1');
+        isReady = true;
         resolve();
       }
     });
-    lines(child.stderr!, (line) => stderr.push(line));
+    lines(child.stderr!, (line) => {
+      if (stderr.length < keep) stderr.push(line);
+    });
     void exited.then((code) => reject(new Error(`service exited with ${code} before ready:\n${stderr.join('\n')}\n${stdout.join('\n')}`)));
   });
   if (options.waitReady !== false) await ready;

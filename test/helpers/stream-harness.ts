@@ -26,7 +26,7 @@ export interface HarnessOptions {
   /** A real backend, configured as in production, against its wire fake on the same server. */
   readonly model?: BackendFixture;
   /** Runs before the first boot, with the fakes listening (e.g. to seed the SQLite file). */
-  readonly beforeBoot?: (parts: { config: Config; cards: FakeCardApi; robot: FakeRobotApi }) => Promise<void>;
+  readonly beforeBoot?: (parts: { config: Config; cards: FakeCardApi; robot: FakeRobotApi; fake: FakeDingTalk }) => Promise<void>;
   /** The school clock of policy (quotas, quiet hours, exams). */
   readonly clock?: () => number;
   /** Stream gateway behaviour (e.g. redelivery of unacked frames). */
@@ -86,7 +86,7 @@ export async function startStreamHarness(options: HarnessOptions = {}): Promise<
   const logs = captureLogger();
   logs.redactor.add(config.dingtalk.appSecret);
   const scripted = new ScriptedBackend();
-  await options.beforeBoot?.({ config, cards, robot });
+  await options.beforeBoot?.({ config, cards, robot, fake });
 
   const boot = async () => {
     // A model fixture: the backend the config names, built by the app as in production.

@@ -14,6 +14,9 @@ export function sessionKeyOf(connection: RedisConnection, conversationKey: strin
  */
 const EXPIRED_KEPT_MS = 3 * 60 * 60_000;
 
+/** A write this recent (none failed since) proves the store takes writes (see `checkWritable`). */
+const WRITE_PROOF_MS = 1_000;
+
 // KEYS: the expiry index. ARGV: session key prefix, before, limit. Takes up to `limit` sessions
 // whose idle expiry is before `before`, soonest first: returns [key, value, …] and deletes them.
 // A session written again since (a later expiry) is left alone; a lost one only leaves the index.
@@ -41,6 +44,8 @@ return out`;
  */
 export class RedisSessionStore implements SessionStore {
   private readonly takeDue: RedisScript;
+  private lastWriteAt = 0;
+  private writeFailed = false;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -69,9 +74,32 @@ export class RedisSessionStore implements SessionStore {
     const ttl = Math.max(1, Math.round(ttlMs));
     const expiresAt = this.now() + ttl;
     const text = JSON.stringify({ record, expiresAt });
-    await this.connection.run('session write failed', (r) =>
-      r.multi().set(this.keyOf(key), text, 'PX', ttl + EXPIRED_KEPT_MS).zadd(this.indexKey(), expiresAt, key).exec(),
+    await this.noteWrite(
+      this.connection.run('session write failed', (r) =>
+        r.multi().set(this.keyOf(key), text, 'PX', ttl + EXPIRED_KEPT_MS).zadd(this.indexKey(), expiresAt, key).exec(),
+      ),
     );
+  }
+
+  /**
+   * A write that succeeded within the last second, with none failed since, is the proof;
+   * otherwise a small write now (commands fail at once while Redis is unreachable).
+   */
+  async checkWritable(): Promise<void> {
+    if (!this.writeFailed && this.now() - this.lastWriteAt < WRITE_PROOF_MS) return;
+    await this.noteWrite(this.connection.run('session store write check failed', (r) => r.set(this.connection.key('write-probe'), String(this.now()), 'PX', 60_000)));
+  }
+
+  private async noteWrite<T>(write: Promise<T>): Promise<T> {
+    try {
+      const result = await write;
+      this.lastWriteAt = this.now();
+      this.writeFailed = false;
+      return result;
+    } catch (err) {
+      this.writeFailed = true;
+      throw err;
+    }
   }
 
   async delete(key: string): Promise<void> {

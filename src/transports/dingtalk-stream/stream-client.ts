@@ -131,7 +131,8 @@ export class StreamClient extends DWClient {
       subscriptions: this.config.subscriptions,
       ua: UA,
     });
-    redactor.add(ticket); // the ticket is a credential for 90 s
+    // A credential for 90 s (single use); kept redacted a while longer for late error lines.
+    redactor.add(ticket, { expiresAt: Date.now() + 10 * 60_000 });
     const sep = endpoint.includes('?') ? '&' : '?';
     this.nextUrl = `${endpoint}${sep}ticket=${encodeURIComponent(ticket)}`;
     return this;

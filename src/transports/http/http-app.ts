@@ -1,28 +1,22 @@
-import { createHash } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
-import type { Config } from '../../config/config.js';
+import type { Config, ProxyTrust } from '../../config/config.js';
 import type { ConversationService } from '../../engine/types.js';
 import { AppError, ERRORS, type ErrorName, toAppError } from '../../errors.js';
-import type { HealthChecks } from '../../health/readiness-monitor.js';
 import type { Logger } from '../../logger.js';
 import type { BridgeMetrics, QuestionMeter } from '../../metrics/bridge-metrics.js';
 import type { QuestionPolicy } from '../../policy/question-policy.js';
-import { createApiKeyCheck } from './api-key-auth.js';
+import { clipClientText, registerAccessLog } from './access-log.js';
+import { createApiKeyAuth } from './api-key-auth.js';
 import { registerAskRoute } from './ask-route.js';
-import { registerMetricsRoute } from './metrics-route.js';
+import { registerHealthRoute, type HealthSource } from './health-route.js';
 import { parseJsonBody } from './json-body.js';
+import { registerMetricsRoute } from './metrics-route.js';
+import { questionRateLimit, registerRateLimits } from './rate-limits.js';
+import { capConnections, clientErrorHandler, serverOptions } from './server-limits.js';
 import { registerWebChat } from './web-chat/web-chat-route.js';
 
-/** What `/healthz` reports besides the HTTP side itself. */
-export interface HealthSource {
-  storageReachable(): Promise<boolean>;
-  /** Stream bot state, or undefined when there is no bot in this process. */
-  stream?(): Record<string, unknown>;
-  /** The background dependency checks (storage, dingtalk, stream, backend) as they stand. */
-  checks?(): HealthChecks;
-}
+export type { HealthSource } from './health-route.js';
 
 export interface HttpAppDeps {
   readonly config: Config;
@@ -44,65 +38,66 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.http.trustProxy,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     return503OnClosing: true,
+    ...serverOptions(config.hardening),
+    clientErrorHandler,
   });
+  capConnections(app.server, config.hardening.maxConnections, logger);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
+  // Before any route (the plugins' own too): a route keeps the handlers in force when it was added.
+  app.setErrorHandler((err, req, reply) => sendError(logger, req, reply, err as Error));
+  app.setNotFoundHandler((_req, reply) => sendCatalogued(reply, 'NOT_FOUND'));
 
-  const apiKeyValid = createApiKeyCheck(config.http.apiKeys);
+  // Hooks run in this order: the access line is armed first, so every request gets one.
+  registerAccessLog(app, logger);
+  if (config.http.apiKeys.length > 0) {
+    const apiKeyOf = createApiKeyAuth(config.http.apiKeys);
+    app.addHook('onRequest', async (req) => {
+      req.apiKeyId = apiKeyOf(req.headers.authorization);
+    });
+  }
+  const limits = { questions: config.http.rateLimit, other: config.hardening.otherRateLimit };
+  await registerRateLimits(app, limits);
+  app.addHook('onRequest', refuseBareOptions);
   await app.register(cors, {
     origin: config.http.corsOrigins === '*' ? '*' : [...config.http.corsOrigins],
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
   });
-  await app.register(rateLimit, {
-    global: false,
-    max: config.http.rateLimit.max,
-    timeWindow: config.http.rateLimit.windowMs,
-    // One bucket per valid API key, else per client IP (TRUST_PROXY decides which IP).
-    keyGenerator: (req) =>
-      config.http.apiKeys.length > 0 && apiKeyValid(req.headers.authorization)
-        ? `key:${createHash('sha256').update(req.headers.authorization ?? '').digest('hex').slice(0, 16)}`
-        : `ip:${req.ip}`,
-    errorResponseBuilder: (_req, ctx) =>
-      Object.assign(new AppError('RATE_LIMITED', `rate limited; retry after ${ctx.after}`), {
-        statusCode: 429,
-      }),
-  });
 
-  app.addHook('onResponse', async (req, reply) => logRequest(logger, req, reply));
-  app.setErrorHandler((err, req, reply) => sendError(logger, req, reply, err as Error));
-  app.setNotFoundHandler((_req, reply) => sendCatalogued(reply, 'NOT_FOUND'));
-
-  app.get('/healthz', async (_req, reply) => {
-    const storage = await deps.health.storageReachable().catch(() => false);
-    const checks: HealthChecks = { storage: { status: 'ok' }, ...deps.health.checks?.() };
-    if (!storage) checks.storage = { status: 'failing', reason: 'the session store does not answer (check SESSION_STORAGE)' };
-    // Every dependency listed is required: any failing one means questions would fail.
-    const healthy = Object.values(checks).every((c) => c.status === 'ok');
-    const body = {
-      status: healthy ? 'ok' : 'degraded',
-      storage: storage ? 'ok' : 'unreachable',
-      stream: deps.health.stream?.() ?? { state: 'disabled', leader: false },
-      uptimeSeconds: Math.round(process.uptime()),
-      checks,
-    };
-    return reply.code(healthy ? 200 : 503).send(body);
-  });
-
+  registerHealthRoute(app, deps.health);
   if (config.webChat.enabled) registerWebChat(app, { corsOrigins: config.http.corsOrigins, logger });
-
   registerAskRoute(app, {
     engine: deps.engine,
     policy: deps.policy,
     answerTimeoutMs: config.assistant.answerTimeoutMs,
-    requireApiKey: config.http.apiKeys.length > 0 ? apiKeyValid : undefined,
+    requireApiKey: config.http.apiKeys.length > 0,
+    routeConfig: questionRateLimit(limits),
     questions: deps.metrics?.questions,
   });
   if (deps.metrics && config.metrics.enabled) registerMetricsRoute(app, { registry: deps.metrics.registry, token: config.metrics.token });
   return app;
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count trusts that many proxies in front, counted from
+ * the socket (Fastify itself trusts no one for a bare number); either way the client is read
+ * from the right of X-Forwarded-For, never from what the client wrote on its left.
+ */
+export function trustProxyOption(trust: ProxyTrust): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return [...trust];
+}
+
+/** An OPTIONS request that is not a CORS preflight asks for nothing this service does. */
+async function refuseBareOptions(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (req.method !== 'OPTIONS' || (req.headers.origin && req.headers['access-control-request-method'])) return;
+  reply.header('allow', 'GET, POST, OPTIONS');
+  throw new AppError('METHOD_NOT_ALLOWED', 'OPTIONS without a CORS preflight');
 }
 
 /** Maps framework errors (body parsing, limits) and our own onto the catalogue. */
@@ -113,7 +108,7 @@ function sendError(logger: Logger, req: FastifyRequest, reply: FastifyReply, err
     if (retryAfter === undefined) reply.header('retry-after', '60');
   }
   if (appError.spec.status >= 500) {
-    logger.error('request failed', { method: req.method, url: req.url, err: String(appError.cause ?? appError) });
+    logger.error('request failed', { method: req.method, url: clipClientText(req.url), err: String(appError.cause ?? appError) });
   }
   req.failure = appError;
   return sendCatalogued(reply, appError.errorName);
@@ -138,25 +133,4 @@ function fromFrameworkError(err: FastifyError): AppError {
 export function sendCatalogued(reply: FastifyReply, name: ErrorName): FastifyReply {
   const spec = ERRORS[name];
   return reply.code(spec.status).type('application/json; charset=utf-8').send({ code: spec.code, message: spec.message });
-}
-
-function logRequest(logger: Logger, req: FastifyRequest, reply: FastifyReply): void {
-  // Probes, page assets and scrapes come often; a refused scrape is still worth a line.
-  if (req.url === '/healthz' || req.url.startsWith('/web-chat/') || (req.url === '/metrics' && reply.statusCode === 200)) return;
-  logger.info('http request', {
-    method: req.method,
-    url: req.url.split('?')[0],
-    status: reply.statusCode,
-    durationMs: Math.round(reply.elapsedTime),
-    ...req.logFields,
-    ...(req.failure ? { error: req.failure.errorName, detail: req.failure.message } : {}),
-  });
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Fields the route adds to the request's log line (sessionId, threadId, runId). */
-    logFields?: Record<string, unknown>;
-    failure?: AppError;
-  }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { AppError } from '../../errors.js';
-import { createApiKeyCheck } from './api-key-auth.js';
+import { createApiKeyAuth } from './api-key-auth.js';
 
 export interface MetricsRouteOptions {
   readonly registry: Registry;
@@ -11,9 +11,9 @@ export interface MetricsRouteOptions {
 
 /** `GET /metrics` in Prometheus text format (METRICS_ENABLED). */
 export function registerMetricsRoute(app: FastifyInstance, options: MetricsRouteOptions): void {
-  const authorized = options.token ? createApiKeyCheck([options.token]) : undefined;
+  const keyOf = options.token ? createApiKeyAuth([options.token]) : undefined;
   app.get('/metrics', async (req, reply) => {
-    if (authorized && !authorized(req.headers.authorization)) {
+    if (keyOf && !keyOf(req.headers.authorization)) {
       reply.header('www-authenticate', 'Bearer');
       throw new AppError('UNAUTHORIZED', 'metrics scrape without the right METRICS_TOKEN');
     }
