@@ -1,4 +1,5 @@
 import type { ChatContent } from './chat-message.js';
+import { hasVisibleText } from './visible-text.js';
 
 /** The longest question the assistant accepts, in Unicode characters (as the HTTP API). */
 export const MAX_QUESTION_CHARS = 2000;
@@ -24,7 +25,8 @@ const HELP_COMMANDS = new Set(['/help', '帮助']);
 export function classifyMessage(content: ChatContent): ChatIntent {
   if (content.kind === 'unsupported') return { kind: 'unsupported', type: content.type };
   const text = content.text.replace(/^\s+/, '');
-  if (text.trim() === '') return content.fromVoice ? { kind: 'voice-not-recognised' } : { kind: 'empty' };
+  // Only invisible characters (zero-width spaces, fillers) is no question either, as over HTTP.
+  if (!hasVisibleText(text)) return content.fromVoice ? { kind: 'voice-not-recognised' } : { kind: 'empty' };
   const command = text.trim().replace(/^／/, '/').toLowerCase();
   if (NEW_COMMANDS.has(command)) return { kind: 'new-conversation' };
   if (HELP_COMMANDS.has(command)) return { kind: 'help' };

@@ -37,3 +37,13 @@ describe('chat texts', () => {
     expect(assistantFailureText('auth')).toBe(CHAT_TEXTS.failed);
   });
 });
+
+describe('invisible-only messages', () => {
+  it('treats a message of only zero-width spaces, fillers or a BOM as empty, like the HTTP API', () => {
+    for (const text of ['\u200b\u200b', '\u3164', '\ufeff \u200d', '\u2800', '\u115f\u1160']) {
+      expect(classifyMessage({ kind: 'text', text })).toEqual({ kind: 'empty' });
+    }
+    expect(classifyMessage({ kind: 'text', text: '\u200b', fromVoice: true })).toEqual({ kind: 'voice-not-recognised' });
+    expect(classifyMessage({ kind: 'text', text: '\u200bhi\u200b' })).toMatchObject({ kind: 'question' });
+  });
+});

@@ -1,3 +1,4 @@
+import { hasVisibleText } from '../../chat/visible-text.js';
 import { AppError } from '../../errors.js';
 
 export const MAX_QUESTION_CHARS = 2000;
@@ -13,11 +14,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // C0 and C1 controls and DEL, except tab, newline and carriage return.
 const FORBIDDEN_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/**
- * Characters that show nothing: white space, the default-ignorables (zero-width spaces and
- * joiners, BOM, soft hyphen, Hangul fillers, variation selectors, tags) and the Braille blank.
- */
-const INVISIBLE = /[\p{White_Space}\p{Default_Ignorable_Code_Point}\u2800]/gu;
 
 /**
  * Validates a parsed `/assistant/ask` body. Unknown fields are ignored (and never stored).
@@ -35,7 +31,7 @@ function parseQuestion(value: unknown): string {
   if (value === undefined || value === null) throw new AppError('QUESTION_EMPTY', 'question is missing');
   if (typeof value !== 'string') throw new AppError('INVALID_BODY', 'question must be a string');
   const question = value.trim();
-  if (question.replace(INVISIBLE, '').length === 0) throw new AppError('QUESTION_EMPTY', 'the question has no visible character');
+  if (!hasVisibleText(question)) throw new AppError('QUESTION_EMPTY', 'the question has no visible character');
   if (FORBIDDEN_CONTROLS.test(question) || LONE_SURROGATE.test(question)) {
     throw new AppError('QUESTION_INVALID_CHARACTERS');
   }
