@@ -8,11 +8,12 @@ import type { QuestionPolicy } from '../policy/question-policy.js';
 import { parseTeacherCommand } from '../policy/teacher-commands.js';
 import type { MessageLedger } from '../storage/message-ledger.js';
 import type { ChatMessage, ChatReplier, ChatSink } from './chat-message.js';
-import { CHAT_TEXTS, tooLongText } from './chat-texts.js';
+import { cannedText, CHAT_TEXTS } from './chat-texts.js';
 import { classifyMessage } from './classify-message.js';
 import { HandlingCancelled, type QuestionReply } from './answer-question.js';
 import { type GateVerdict, MessageGate } from './message-gate.js';
 import { decideQuestion, type QuestionAudit } from './question-flow.js';
+import { InFlightWork } from './in-flight-work.js';
 import { RefusalNotices } from './refusal-notices.js';
 import { ThinkingNoticeRation } from './thinking-notice-ration.js';
 
@@ -49,11 +50,11 @@ export class ChatHandler implements ChatSink {
   private readonly refusals: RefusalNotices;
   private readonly noticeRation: ThinkingNoticeRation;
   private readonly now: () => number;
-  private readonly stopping = new AbortController();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly work: InFlightWork;
 
   constructor(private readonly options: ChatHandlerOptions) {
     this.now = options.now ?? Date.now;
+    this.work = new InFlightWork(options.logger);
     this.gate = new MessageGate({ ...options, now: this.now });
     this.refusals = new RefusalNotices(options.limits?.refusalNoticeMs ?? 60_000, this.now);
     this.noticeRation = new ThinkingNoticeRation(options.limits?.groupThinkingNoticeMs ?? 30_000, this.now);
@@ -106,23 +107,12 @@ export class ChatHandler implements ChatSink {
    * Lets in-flight messages finish for `graceMs`, then cancels the rest; those stay pending in
    * the ledger for the next process. Resolves within about `graceMs` + `cancelMs`.
    */
-  async stop(graceMs = 4_000, cancelMs = 1_000): Promise<void> {
-    if (await settlesWithin(this.allInFlight(), graceMs)) return;
-    this.stopping.abort();
-    this.options.logger.warn('stopping: cancelling unfinished chat messages', { count: this.inFlight.size });
-    await settlesWithin(this.allInFlight(), cancelMs);
+  stop(graceMs = 4_000, cancelMs = 1_000): Promise<void> {
+    return this.work.stop(graceMs, cancelMs);
   }
 
   private track(message: ChatMessage, work: Promise<void>): void {
-    const task = work.catch((err: unknown) => {
-      this.options.logger.error('chat message handling failed', { msgId: message.id, err: String(err) });
-    });
-    this.inFlight.add(task);
-    void task.finally(() => this.inFlight.delete(task));
-  }
-
-  private allInFlight(): Promise<unknown> {
-    return Promise.allSettled([...this.inFlight]);
+    this.work.track(message.id, work);
   }
 
   /** Takes the conversation's place in line synchronously; the rest waits for admission. */
@@ -173,7 +163,7 @@ export class ChatHandler implements ChatSink {
 
   /** Runs as the conversation's turn: one message of a conversation at a time. */
   private async process(message: ChatMessage, turn: ConversationTurn, log: Logger, recorded?: RecordedReply): Promise<void> {
-    if (this.stopping.signal.aborted) return; // shutting down: stays pending for the next process
+    if (this.work.signal.aborted) return; // shutting down: stays pending for the next process
     // Age again (it may have waited in line, or in the ledger across a restart); counted already.
     const verdict = this.gate.check(message, log, false);
     if (verdict.kind !== 'pass') return this.refuse(message, Promise.resolve(true), verdict);
@@ -213,7 +203,7 @@ export class ChatHandler implements ChatSink {
     let outcome;
     try {
       const { noticeRation } = this;
-      outcome = await decideQuestion({ ...this.options, noticeRation, turn, message, text, signal: this.stopping.signal, log });
+      outcome = await decideQuestion({ ...this.options, noticeRation, turn, message, text, signal: this.work.signal, log });
     } catch (err) {
       if (err instanceof HandlingCancelled) return;
       throw err;
@@ -295,30 +285,7 @@ interface RecordedReply {
   readonly audit?: RecordedAudit;
 }
 
-function cannedText(kind: string, limit: number): string {
-  switch (kind) {
-    case 'empty':
-      return CHAT_TEXTS.emptyQuestion;
-    case 'too-long':
-      return tooLongText(limit);
-    case 'voice-not-recognised':
-      return CHAT_TEXTS.voiceNotRecognised;
-    default:
-      return CHAT_TEXTS.unsupported;
-  }
-}
-
 function isChatMessage(value: unknown): value is ChatMessage {
   const m = value as Partial<ChatMessage> | null;
   return typeof m?.id === 'string' && typeof m.conversation?.id === 'string' && typeof m.content?.kind === 'string';
-}
-
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => {
-    timer = setTimeout(() => r(false), ms);
-  });
-  const done = await Promise.race([work.then(() => true as const), timeout]);
-  clearTimeout(timer);
-  return done;
 }

@@ -129,3 +129,17 @@ export function assistantFailureText(kind: AssistantErrorKind): string {
       return CHAT_TEXTS.failed;
   }
 }
+
+/** The short reply to a message that is not a question for the model (empty, too long, unsupported). */
+export function cannedText(kind: string, limit: number): string {
+  switch (kind) {
+    case 'empty':
+      return CHAT_TEXTS.emptyQuestion;
+    case 'too-long':
+      return tooLongText(limit);
+    case 'voice-not-recognised':
+      return CHAT_TEXTS.voiceNotRecognised;
+    default:
+      return CHAT_TEXTS.unsupported;
+  }
+}
