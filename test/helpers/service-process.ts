@@ -91,3 +91,25 @@ function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): v
     }
   });
 }
+
+/**
+ * The env of a service process against a fake DingTalk and its assistant, on a fresh SQLite
+ * file and a free loopback port; `overrides` adds or replaces variables.
+ */
+export function fakeDingTalkEnv(
+  fake: { tokens: { appKey: string; appSecret: string }; assistant: { assistantId: string }; baseUrl: string },
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DING_APP_KEY: fake.tokens.appKey,
+    DING_APP_SECRET: fake.tokens.appSecret,
+    ASSISTANT_BACKEND: 'dingtalk-assistant',
+    AI_ASSISTANT_ID: fake.assistant.assistantId,
+    DINGTALK_API_BASE: fake.baseUrl,
+    DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
+    SESSION_STORAGE: tempStorageUrl(),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...overrides,
+  };
+}

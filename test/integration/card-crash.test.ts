@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FAKE_CARD_TEMPLATE_ID, type FakeCard } from '../fakes/fake-card-api.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
-import { spawnService, tempStorageUrl } from '../helpers/service-process.js';
+import { fakeDingTalkEnv, spawnService } from '../helpers/service-process.js';
 import { withLabel } from '../helpers/ai-label.js';
 import { waitFor } from '../helpers/stream-harness.js';
 
@@ -12,20 +12,11 @@ const closed = (c: FakeCard | undefined) => c !== undefined && (c.state === 'fin
 describe('kill -9 mid-stream, whole process', () => {
   it('after the restart each message has exactly one finished card with its whole answer, and nothing else', async () => {
     const fake = await startFakeDingTalk({ assistant: { runDurationMs: 5_000, deltaCount: 16, answer: (q) => answerOf(q) } });
-    const env = {
-      DING_APP_KEY: fake.tokens.appKey,
-      DING_APP_SECRET: fake.tokens.appSecret,
-      ASSISTANT_BACKEND: 'dingtalk-assistant',
-      AI_ASSISTANT_ID: fake.assistant.assistantId,
-      DINGTALK_API_BASE: fake.baseUrl,
-      DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
-      SESSION_STORAGE: tempStorageUrl(),
-      HOST: '127.0.0.1',
-      PORT: '0',
+    const env = fakeDingTalkEnv(fake, {
       DINGTALK_REPLY_MODE: 'card',
       DINGTALK_CARD_TEMPLATE_ID: FAKE_CARD_TEMPLATE_ID,
       CARD_UPDATE_INTERVAL_MS: '500',
-    };
+    });
     try {
       const first = await spawnService(env);
       await waitFor(() => fake.gateway.connections === 1, 10_000, 'the Stream connection');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CONFIG_ERROR } from '../../src/exit-codes.js';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
-import { spawnService, tempStorageUrl } from '../helpers/service-process.js';
+import { fakeDingTalkEnv, spawnService, tempStorageUrl } from '../helpers/service-process.js';
 
 describe('the service as a process', () => {
   it('refuses to start with a bad configuration: one message naming every problem, exit 78 (EX_CONFIG), no stack', async () => {
@@ -40,18 +40,7 @@ describe('the service as a process', () => {
 describe('the service end to end against a fake DingTalk', () => {
   it('answers /assistant/ask, continues the thread, stops gracefully, and keeps the session after a restart', async () => {
     const fake = await startFakeDingTalk({ assistant: { runDurationMs: 50 } });
-    const env = {
-      DING_APP_KEY: fake.tokens.appKey,
-      DING_APP_SECRET: fake.tokens.appSecret,
-      ASSISTANT_BACKEND: 'dingtalk-assistant',
-      AI_ASSISTANT_ID: fake.assistant.assistantId,
-      DINGTALK_API_BASE: fake.baseUrl,
-      DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
-      SESSION_STORAGE: tempStorageUrl(),
-      HOST: '127.0.0.1',
-      PORT: '0',
-      STREAM_ENABLED: 'false',
-    };
+    const env = fakeDingTalkEnv(fake, { STREAM_ENABLED: 'false' });
     const ask = async (url: string, body: unknown) => {
       const res = await fetch(`${url}/assistant/ask`, {
         method: 'POST',
