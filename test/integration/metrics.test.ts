@@ -73,7 +73,10 @@ describe('GET /metrics', () => {
     h.gateway.push(h.robot.robotMessage({ conversationId: 'cidMetrics2', text: 'this one fails' }));
     await waitFor(() => h.robot.replies.length === 5, 10_000, 'the failure sentence');
     expect(h.robot.replies[4]!.text).toBe(CHAT_TEXTS.failed);
-    const text = (await scrape(h)).text;
+    // A question is counted once its reply went out and the ledger heard of it, just after the
+    // fake saw the reply: wait for the count, then check nothing was counted twice.
+    let text = '';
+    await waitFor(async () => sampleValue((text = (await scrape(h)).text), 'bridge_questions_total', { transport: 'chat' }) >= 4, 10_000, 'four counted questions');
     expect(questions(text, 'chat', 'answered')).toBe(3);
     expect(questions(text, 'chat', 'failed')).toBe(1);
     expect(sampleValue(text, 'bridge_questions_total', { transport: 'chat' })).toBe(4);
