@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../logger.js';
 
 /**
@@ -9,7 +10,10 @@ export class InFlightWork {
   private readonly stopping = new AbortController();
   private readonly tasks = new Set<Promise<void>>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger) {
+    // One listener per message in flight, which the queue limits bound; not a leak to warn of.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /** Aborted once `stop` gives up waiting: work still running stops where it can. */
   get signal(): AbortSignal {
