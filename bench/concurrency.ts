@@ -1,7 +1,7 @@
 import { AskClient } from './lib/ask-client.js';
 import { answerTo, type BenchFake } from './lib/fake.js';
 import { row, type Row } from './lib/report.js';
-import { type Mode, modeEnv, modeLabel, type ScenarioResult, withService } from './lib/scenario.js';
+import { type Mode, modeEnv, modeLabel, runsForBurst, type ScenarioResult, withService } from './lib/scenario.js';
 import { ms, summarize } from './lib/stats.js';
 
 export interface ConcurrencyOptions {
@@ -34,7 +34,7 @@ export async function concurrency(
   o: ConcurrencyOptions = CONCURRENCY_DEFAULTS,
   reference?: Record<string, number>,
 ): Promise<ScenarioResult> {
-  const env = { ...modeEnv(mode), MAX_CONCURRENT_RUNS: String(Math.max(250, o.conversations)), CONVERSATION_QUEUE_LIMIT: String(o.queuedMessages + 5) };
+  const env = { ...modeEnv(mode), MAX_CONCURRENT_RUNS: runsForBurst(o.conversations), CONVERSATION_QUEUE_LIMIT: String(o.queuedMessages + 5) };
   const bursts = await withService(o.runMs, env, async (fake, svc) => {
     const client = new AskClient(svc.url, o.conversations);
     try {

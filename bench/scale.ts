@@ -3,7 +3,7 @@ import { AskClient } from './lib/ask-client.js';
 import { type BenchFake, startBenchFake } from './lib/fake.js';
 import { type BenchInstances, spreadBurst, type SpreadBurst, spreadThroughput, type SpreadThroughput, startInstances, streamHolder } from './lib/instances.js';
 import { row, type Row } from './lib/report.js';
-import { type ScenarioResult, startUpChecksDone } from './lib/scenario.js';
+import { runsForBurst, type ScenarioResult, startUpChecksDone } from './lib/scenario.js';
 import { type BenchService, benchEnv, startService } from './lib/service.js';
 import { ms, round, sleep, summarize, type Summary, until } from './lib/stats.js';
 import { chatOverheads, httpOverheads, OVERHEAD_DEFAULTS } from './overhead.js';
@@ -166,7 +166,7 @@ interface BurstRun {
 async function burstsOneTwo(redisUrl: string, o: ScaleOptions): Promise<BurstRun> {
   const run = async (count: number) => {
     const fake = await startBenchFake(o.burstRunMs);
-    const instances = await startInstances(fake, redisUrl, count, { MAX_CONCURRENT_RUNS: String(Math.max(250, o.burst)) });
+    const instances = await startInstances(fake, redisUrl, count, { MAX_CONCURRENT_RUNS: runsForBurst(o.burst) });
     try {
       const first = await spreadBurst(instances.services, o.burst, [], BURST_LIMIT_MS);
       // Follow-ups go to the other instance than the first question when there are two.

@@ -127,11 +127,24 @@ export function createLogger(options: LoggerOptions): Logger {
   const file = options.file ? new DailyLogFile({ file: options.file, retentionDays: options.retentionDays ?? 14 }) : undefined;
   if (file) transports.push(file);
   const logger = winston.createLogger({ level: options.level, format: base, transports, exitOnError: false });
+  skipDisabledLevels(logger);
   file?.on('dropped', (count: number) => logger.warn('LOG_FILE could not keep up; lines were dropped', { droppedLines: count }));
   file?.on('failed', (err: Error) =>
     logger.error('LOG_FILE cannot be written; its lines are dropped and it is tried again in a minute', { err: String(err) }),
   );
   return logger;
+}
+
+/**
+ * winston formats every record (timestamp, the redactor's walk) before its transports drop the
+ * ones below their level; a debug or info line at LOG_LEVEL=warn then costs as much as a written
+ * one. Child loggers write through the root's `write`, so one gate here covers them all.
+ */
+function skipDisabledLevels(logger: Logger): void {
+  const write = logger.write.bind(logger);
+  const level = Symbol.for('level'); // triple-beam's LEVEL, which every winston record carries
+  logger.write = ((info: winston.Logform.TransformableInfo & { [level]?: string }) =>
+    logger.isLevelEnabled(info[level] ?? info.level) ? write(info) : true) as Logger['write'];
 }
 
 /** Starts new LOG_FILE files (SIGHUP / SIGUSR2, after logrotate moved the old ones away). */

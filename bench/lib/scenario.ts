@@ -16,6 +16,15 @@ export interface ScenarioResult {
   readonly details: Record<string, unknown>;
 }
 
+/**
+ * MAX_CONCURRENT_RUNS for a burst of `n` questions through one door: with the default shares the
+ * other door keeps up to half of the slots (CHAT_RUN_SHARE 50 %), so twice the burst lets every
+ * question of the burst run at once, as the figure means to measure (not the configured cap).
+ */
+export function runsForBurst(n: number): string {
+  return String(Math.max(250, 2 * n));
+}
+
 export function modeEnv(mode: Mode): Record<string, string> {
   return mode === 'stream' || mode === 'poll' ? { ASSISTANT_STREAMING: mode === 'stream' ? 'true' : 'false' } : {};
 }

@@ -1,4 +1,4 @@
-import { getEventListeners } from 'node:events';
+import { getEventListeners, setMaxListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { directConversationKey } from '../../src/engine/conversation-key.js';
 import { BACKEND_FIXTURES, DINGTALK_ASSISTANT_FIXTURE } from '../helpers/backend-fixtures.js';
@@ -37,6 +37,7 @@ describe('a stop signal shared by every question', () => {
       open.push(h);
       await h.app.readiness.settled(); // its own model check must not take the scripted failures
       const stop = new AbortController();
+      setMaxListeners(20, stop.signal); // fourteen in flight at once here is on purpose
       const ask = (i: number, deadlineMs = 5_000) =>
         h.engine
           .ask({ key: directConversationKey(`c${i}`), text: `q${i}`, requestId: `r${i}`, signal: stop.signal, deadline: Date.now() + deadlineMs })
