@@ -133,7 +133,6 @@ export class ChatHandler implements ChatSink {
     }
   }
 
-  /** A message the gate or a full line turned away: completed, audited, and answered once per window. */
   /**
    * Storage is down: the message stays unacked (DingTalk delivers it again and it is answered
    * once storage is back), but the user hears one friendly sentence meanwhile, rationed like
@@ -146,6 +145,7 @@ export class ChatHandler implements ChatSink {
     });
   }
 
+  /** A message the gate or a full line turned away: completed, audited, and answered once per window. */
   private async refuse(message: ChatMessage, admission: Promise<boolean>, verdict: Exclude<GateVerdict, { kind: 'pass' }>): Promise<void> {
     if (!(await admission)) return;
     if (verdict.kind === 'drop') return this.options.ledger.complete(message.id);
