@@ -27,6 +27,8 @@ export interface OpenAiCallScript {
   readonly chunkDelayMs?: number;
   /** Stop writing after the finish chunk (no usage, no [DONE]) and keep the connection open. */
   readonly hangAfterFinish?: boolean;
+  /** Answer with one `chat.completion` JSON object although the request asked for a stream. */
+  readonly ignoreStream?: boolean;
 }
 
 export interface FakeOpenAiOptions {
@@ -83,13 +85,33 @@ export class FakeOpenAiApi {
     if (script.respond && typeof script.respond.body === 'string') return sendRaw(res, script.respond);
     if (script.respond) return script.respond;
     if (script.hang) return undefined;
-    const body = req.body as { model?: string; messages?: Message[]; stream_options?: { include_usage?: boolean } };
+    const body = req.body as { model?: string; messages?: Message[]; stream?: boolean; stream_options?: { include_usage?: boolean } };
     if (this.options.model && body.model !== this.options.model) return openAiErrors.modelNotFound(String(body.model));
     const messages = body.messages ?? [];
     const chars = messages.reduce((n, m) => n + String(m.content).length, 0);
     if (this.contextLimitChars !== undefined && chars > this.contextLimitChars) return openAiErrors.contextTooLong();
+    // Without `stream: true` the real API answers with one object; some servers always do.
+    if (body.stream !== true || script.ignoreStream) return this.whole(script, messages, body.model ?? '');
     await this.stream(res, script, messages, body.stream_options?.include_usage === true, body.model ?? '');
     return undefined;
+  }
+
+  /** A non-streamed `chat.completion`, as the real API sends it (usage always included). */
+  private whole(script: OpenAiCallScript, messages: readonly Message[], model: string): FakeResponse {
+    const text = script.text ?? this.answer(messages);
+    const finish = script.finishReason === undefined ? 'stop' : script.finishReason;
+    const { usage } = usageChunk(model, messages, text);
+    return {
+      status: 200,
+      body: {
+        id: `chatcmpl-${Math.random().toString(16).slice(2)}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish }],
+        usage,
+      },
+    };
   }
 
   private async stream(

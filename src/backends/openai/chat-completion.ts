@@ -4,6 +4,7 @@ import { readErrorBody } from '../model-http/read-error-body.js';
 import { retryAfterMs } from '../model-http/retry-after.js';
 import { streamedPost } from '../model-http/streamed-post.js';
 import type { ChatMessage } from './chat-history.js';
+import { isJsonAnswer, readCompletionJson } from './completion-json.js';
 import { type CompletionResult, readCompletionStream } from './completion-stream.js';
 import { classifyOpenAiHttpError } from './openai-errors.js';
 
@@ -14,8 +15,8 @@ export interface CompletionTarget extends ModelTarget {
 }
 
 /**
- * The request body: always streamed with usage; the operator's extra fields go last and a
- * `null` removes a field (for providers that reject `stream_options`). No `user` field: the
+ * The request body: streamed with usage; the operator's extra fields go last and a `null`
+ * removes a field (for providers that reject `stream_options`). No `user` field: the
  * pseudonym is ours, not the provider's business.
  */
 export function chatBody(
@@ -30,6 +31,8 @@ export function chatBody(
     stream_options: { include_usage: true },
     ...extraBody,
   };
+  // OpenAI refuses `stream_options` without a stream; keep it only when the operator set it.
+  if (body.stream !== true && !('stream_options' in extraBody)) delete body.stream_options;
   for (const [key, value] of Object.entries(body)) if (value === null) delete body[key];
   return body;
 }
@@ -45,7 +48,7 @@ export async function requestCompletion(
     target.client,
     {
       url: `${target.baseUrl}/chat/completions`,
-      headers: { Authorization: `Bearer ${target.apiKey}`, Accept: 'text/event-stream' },
+      headers: { Authorization: `Bearer ${target.apiKey}`, Accept: 'text/event-stream, application/json' },
       body: chatBody(target.model, messages, target.extraBody),
       firstByteTimeoutMs: target.firstByteTimeoutMs,
       idleTimeoutMs: target.idleTimeoutMs,
@@ -56,5 +59,6 @@ export async function requestCompletion(
     const text = await readErrorBody(res.body);
     throw classifyOpenAiHttpError(res.status, retryAfterMs(res.headers), text);
   }
-  return readCompletionStream(res, onText);
+  // A server that ignores `stream: true` (or the operator's `"stream": false`) sends one object.
+  return isJsonAnswer(res.headers) ? readCompletionJson(res, onText) : readCompletionStream(res, onText);
 }

@@ -5,6 +5,7 @@ import { ModelCallError } from '../model-http/model-call-error.js';
 import { sseEvents } from '../model-http/sse-events.js';
 import type { StreamedResponse } from '../model-http/streamed-post.js';
 import { AssistantError } from '../../errors.js';
+import { readUsage } from './completion-usage.js';
 import { classifyOpenAiStreamError } from './openai-errors.js';
 
 export interface CompletionResult {
@@ -76,12 +77,4 @@ function foldChunk(eventName: string | undefined, data: string, text: AnswerText
   }
   progress.finishReason = finish;
   return true;
-}
-
-function readUsage(value: unknown): TokenUsage | undefined {
-  const u = asJsonObject(value);
-  if (!u) return undefined;
-  const promptTokens = typeof u.prompt_tokens === 'number' ? u.prompt_tokens : undefined;
-  const completionTokens = typeof u.completion_tokens === 'number' ? u.completion_tokens : undefined;
-  return promptTokens === undefined && completionTokens === undefined ? undefined : { promptTokens, completionTokens };
 }
