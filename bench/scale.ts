@@ -1,5 +1,6 @@
 import { startRedisServer } from '../test/helpers/redis-server.js';
 import { AskClient } from './lib/ask-client.js';
+import type { BenchModel } from './lib/bench-models.js';
 import { type BenchFake, startBenchFake } from './lib/fake.js';
 import { type BenchInstances, spreadBurst, type SpreadBurst, spreadThroughput, type SpreadThroughput, startInstances, streamHolder } from './lib/instances.js';
 import { row, type Row } from './lib/report.js';
@@ -20,8 +21,9 @@ export interface ScaleOptions {
   readonly gracefulStops: number;
   /** REDIS_LEASE_SECONDS of the failover runs (the default of the service). */
   readonly leaseSeconds: number;
-  /** Alternating SQLite / Redis overhead rounds. */
+  /** Alternating SQLite / Redis overhead rounds (DingTalk assistant, then the OpenAI default). */
   readonly overheadRounds: number;
+  readonly openAiOverheadRounds: number;
   /** Rounds of the throughput runs (the best of each is reported: load from outside only lowers it). */
   readonly throughputRounds: number;
 }
@@ -35,6 +37,7 @@ export const SCALE_DEFAULTS: ScaleOptions = {
   gracefulStops: 3,
   leaseSeconds: 10,
   overheadRounds: 5,
+  openAiOverheadRounds: 3,
   throughputRounds: 2,
 };
 const BURST_LIMIT_MS = 6_000;
@@ -49,12 +52,20 @@ export async function scale(o: ScaleOptions = SCALE_DEFAULTS): Promise<ScenarioR
   const redis = await startRedisServer();
   try {
     const overhead = await overheadRedisVsSqlite(redis.url, o.overheadRounds);
+    // The default backend keeps no crash-safety checkpoints of its own: fewer writes per answer.
+    const overheadOpenAi = await overheadRedisVsSqlite(redis.url, o.openAiOverheadRounds, 'openai');
     const throughput = await throughputOneTwo(redis.url, o);
     const bursts = await burstsOneTwo(redis.url, o);
     const failover = await failoverTimes(redis.url, o);
     return {
-      rows: [...overheadRows(overhead), ...throughputRows(throughput), ...burstRows(o, bursts), ...failoverRows(o, failover)],
-      details: { overhead, throughput, bursts, failover },
+      rows: [
+        ...overheadRows(overhead, ''),
+        ...overheadRows(overheadOpenAi, ', OpenAI-compatible backend'),
+        ...throughputRows(throughput),
+        ...burstRows(o, bursts),
+        ...failoverRows(o, failover),
+      ],
+      details: { overhead, overheadOpenAi, throughput, bursts, failover },
     };
   } finally {
     await redis.close();
@@ -75,10 +86,10 @@ interface OverheadRounds {
  * Follow-up overhead (latency − T) with SQLite and with Redis, same fake and settings, in
  * alternating rounds (SQLite, Redis, SQLite, …) so that load from outside falls on both alike.
  */
-async function overheadRedisVsSqlite(redisUrl: string, rounds: number): Promise<OverheadRounds> {
+async function overheadRedisVsSqlite(redisUrl: string, rounds: number, model?: BenchModel): Promise<OverheadRounds> {
   const measure = async (env: Record<string, string>): Promise<StoreOverhead> => {
-    const fake = await startBenchFake(OVERHEAD_DEFAULTS.runMs);
-    const svc = await startService(benchEnv(fake, env));
+    const fake = await startBenchFake(OVERHEAD_DEFAULTS.runMs, model);
+    const svc = await startService(benchEnv(fake, { ...fake.model?.env, ...env }));
     await startUpChecksDone(svc.url);
     const client = new AskClient(svc.url, OVERHEAD_DEFAULTS.parallel * 2);
     try {
@@ -94,12 +105,12 @@ async function overheadRedisVsSqlite(redisUrl: string, rounds: number): Promise<
   const out: OverheadRounds = { sqlite: [], redis: [] };
   for (let i = 0; i < rounds; i++) {
     out.sqlite.push(await measure({}));
-    out.redis.push(await measure({ SESSION_STORAGE: redisUrl, REDIS_KEY_PREFIX: `bench-overhead-${i}:` }));
+    out.redis.push(await measure({ SESSION_STORAGE: redisUrl, REDIS_KEY_PREFIX: `bench-overhead-${model ?? 'dt'}-${i}:` }));
   }
   return out;
 }
 
-function overheadRows(r: OverheadRounds): Row[] {
+function overheadRows(r: OverheadRounds, backend: string): Row[] {
   const rows: Row[] = [];
   const median = (xs: number[]) => summarize(xs).p50;
   for (const [name, key] of [['/assistant/ask', 'http'], ['chat frame → webhook', 'chat']] as const) {
@@ -107,8 +118,8 @@ function overheadRows(r: OverheadRounds): Row[] {
     const redis = median(r.redis.map((x) => x[key].p50));
     const extra = redis - sqlite;
     const perRound = r.redis.map((x, i) => x[key].p50 - r.sqlite[i]![key].p50);
-    rows.push(row(SECTION, `overhead p50, ${name}: SQLite / Redis (T = ${OVERHEAD_DEFAULTS.runMs} ms, median of ${r.redis.length} rounds × ${OVERHEAD_DEFAULTS.samples})`, `${ms(sqlite)} / ${ms(redis)}`));
-    rows.push(row(SECTION, `overhead p50, ${name}: Redis − SQLite`, `${extra >= 0 ? '+' : ''}${ms(extra)} (rounds: ${perRound.map((d) => round(d, 1)).join(', ')})`, '≤ +5 ms', extra <= 5));
+    rows.push(row(SECTION, `overhead p50, ${name}${backend}: SQLite / Redis (T = ${OVERHEAD_DEFAULTS.runMs} ms, median of ${r.redis.length} rounds × ${OVERHEAD_DEFAULTS.samples})`, `${ms(sqlite)} / ${ms(redis)}`));
+    rows.push(row(SECTION, `overhead p50, ${name}${backend}: Redis − SQLite`, `${extra >= 0 ? '+' : ''}${ms(extra)} (rounds: ${perRound.map((d) => round(d, 1)).join(', ')})`, '≤ +5 ms', extra <= 5));
   }
   return rows;
 }
