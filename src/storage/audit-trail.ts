@@ -6,6 +6,7 @@ export type AuditOutcome =
   | 'unavailable'
   | 'rate_limited'
   | 'busy'
+  | 'cancelled'
   | 'blocked'
   | 'crisis'
   | 'quota'

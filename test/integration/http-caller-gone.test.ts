@@ -38,6 +38,12 @@ function askAndLeave(url: string, question: string): { left: Promise<unknown>; l
   return { left, leave: () => controller.abort() };
 }
 
+async function auditOutcomes(h: StreamHarness): Promise<string[]> {
+  const outcomes: string[] = [];
+  for await (const r of h.storage.policy.audit.between(0, Number.MAX_SAFE_INTEGER)) outcomes.push(r.outcome);
+  return outcomes;
+}
+
 const accessLines = (h: StreamHarness) =>
   h.logs.records().filter((r) => r.message === 'http request' && r.url === '/assistant/ask') as Array<Record<string, unknown>>;
 
@@ -55,6 +61,9 @@ describe('an HTTP caller that goes away', () => {
     await waitFor(() => calls[0]!.closed, 5_000, 'the model call to be cancelled');
     await waitFor(() => accessLines(h).length === 1, 5_000, 'the access line');
     expect(accessLines(h)[0]).toMatchObject({ status: 499, ip: '127.0.0.1', durationMs: expect.any(Number) });
+    // The school's report counts it apart from the service's own failures.
+    await waitFor(async () => (await auditOutcomes(h)).length === 1, 5_000, 'the audit record');
+    expect(await auditOutcomes(h)).toEqual(['cancelled']);
   });
 
   it('is dropped before its run when it leaves while waiting for a run slot', async () => {
