@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { ChatRoom, RoomMessage } from '../chat/chat-room.js';
@@ -7,11 +8,13 @@ import { SimRobotApi } from './sim-robot-api.js';
 import { SimStreamGateway } from './sim-stream-gateway.js';
 import { SimTokens } from './sim-tokens.js';
 
-/** Made-up app credentials: the demo gives them to the service, the simulator checks them. */
-export const DEMO_CREDENTIALS: SimCredentials = {
-  appKey: 'dingdemo0appkey0notreal',
-  appSecret: 'demo-app-secret-not-a-real-secret-0000',
-};
+/**
+ * Made-up app credentials, new for each simulator: the demo gives them to the service and the
+ * simulator checks them, so nothing that looks like a secret needs to live in the source.
+ */
+function demoCredentials(): SimCredentials {
+  return { appKey: `dingdemo${randomBytes(6).toString('hex')}`, appSecret: randomBytes(24).toString('base64url') };
+}
 
 export interface SimulatorOptions {
   readonly room: ChatRoom;
@@ -40,7 +43,7 @@ export class DingTalkSimulator {
 
   constructor(private readonly options: SimulatorOptions) {
     const { room } = options;
-    const credentials = (this.credentials = options.credentials ?? DEMO_CREDENTIALS);
+    const credentials = (this.credentials = options.credentials ?? demoCredentials());
     const wire = (kind: string, detail: string) => room.wire(kind, detail);
     this.tokens = new SimTokens(credentials, wire);
     this.gateway = new SimStreamGateway({
