@@ -5,7 +5,7 @@ import { sendJson } from '../model-http/json-request.js';
 import { logAskFailure } from '../model-http/log-ask-failure.js';
 import { createModelTarget } from '../model-http/model-target.js';
 import type { ModelTimeouts } from '../model-http/model-timeouts.js';
-import { QuestionBudget } from '../model-http/question-budget.js';
+import { QuestionBudget } from '../question-budget.js';
 import { runWithRetries } from '../model-http/run-with-retries.js';
 import { type DifyTarget, sendChatMessage } from './dify-chat.js';
 import { isConversationMissing } from './dify-errors.js';

@@ -1,6 +1,6 @@
 import type { ModelTarget } from '../model-http/model-target.js';
 import type { AskInput } from '../assistant-backend.js';
-import type { QuestionBudget } from '../model-http/question-budget.js';
+import type { QuestionBudget } from '../question-budget.js';
 import { readErrorBody } from '../model-http/read-error-body.js';
 import { retryAfterMs } from '../model-http/retry-after.js';
 import { streamedPost } from '../model-http/streamed-post.js';

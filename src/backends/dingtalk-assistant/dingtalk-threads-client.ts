@@ -59,7 +59,7 @@ class DingTalkThreadsClient implements ThreadsClient {
         { what: 'create thread', idempotent: true },
       );
       if (!thread?.id) throw new AssistantError('unavailable', 'create thread answered without an id');
-      log.info('assistant thread created', { threadId: thread.id, upstreamCalls: budget.calls });
+      log.info('assistant thread created', { threadId: thread.id, upstreamCalls: budget.attempts });
       return thread.id;
     } catch (err) {
       throw logFailure(log, 'create thread failed', err, budget, {});
@@ -96,7 +96,7 @@ class DingTalkThreadsClient implements ThreadsClient {
         mode,
         fallback: ctx.fallback || undefined,
         durationMs: Date.now() - started,
-        upstreamCalls: budget.calls,
+        upstreamCalls: budget.attempts,
       });
       return result;
     } catch (err) {
@@ -114,7 +114,7 @@ class DingTalkThreadsClient implements ThreadsClient {
       log.info('assistant run resumed and answered', {
         runId: input.runId,
         durationMs: Date.now() - started,
-        upstreamCalls: budget.calls,
+        upstreamCalls: budget.attempts,
       });
       return { answer, runId: input.runId };
     } catch (err) {
@@ -131,7 +131,7 @@ class DingTalkThreadsClient implements ThreadsClient {
         what: 'delete thread',
         idempotent: true,
       });
-      log.info('assistant thread deleted', { upstreamCalls: budget.calls });
+      log.info('assistant thread deleted', { upstreamCalls: budget.attempts });
     } catch (err) {
       const error = err instanceof AssistantError ? err : verdictError(classifyDingTalkError(err), 'delete thread', err);
       if (error.kind === 'conversation_missing') return; // already gone upstream: what we wanted
@@ -229,7 +229,7 @@ function logFailure(
     status: error.status,
     runStatus: end?.runStatus,
     lastErrorMsg: end?.lastErrorMsg,
-    upstreamCalls: budget.calls,
+    upstreamCalls: budget.attempts,
   });
   return error;
 }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { AssistantError } from '../../errors.js';
 import type { CallBudget } from './call-budget.js';
+import { cancelledError, timeoutError } from '../question-budget.js';
 import { createRunStreamState, foldRunEvent, partialAnswer, type RunStreamState, streamedAnswer } from './sse-folder.js';
 import { MAX_LINE_CHARS, SseLineSplitter } from './sse-lines.js';
 
@@ -72,8 +73,8 @@ export async function readRunStream(
     lines.end();
     return (await step()) ?? { status: 'broken', runId: state.runId, reason: 'the stream ended before the run did' };
   } catch (err) {
-    if (stoppedBy === 'abort') throw new AssistantError('cancelled', 'the caller cancelled the question');
-    if (stoppedBy === 'deadline') throw new AssistantError('timeout', 'no answer before the deadline');
+    if (stoppedBy === 'abort') throw cancelledError();
+    if (stoppedBy === 'deadline') throw timeoutError();
     if (err instanceof AssistantError) throw err;
     stream.destroy(); // e.g. a line past MAX_LINE_CHARS: nothing more of it is read
     return { status: 'broken', runId: state.runId, reason: err instanceof Error ? err.message : String(err) };

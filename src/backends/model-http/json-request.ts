@@ -1,6 +1,6 @@
 import type { ModelHttpClient } from './model-http-client.js';
 import { networkError } from './streamed-post.js';
-import { cancelledError, type QuestionBudget, timeoutError } from './question-budget.js';
+import { cancelledError, type QuestionBudget, timeoutError } from '../question-budget.js';
 import { ModelCallError } from './model-call-error.js';
 
 export interface JsonRequest {

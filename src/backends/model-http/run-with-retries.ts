@@ -2,7 +2,7 @@ import { AssistantError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { backoffDelay } from './backoff-delay.js';
 import { isRetryable } from './model-call-error.js';
-import type { QuestionBudget } from './question-budget.js';
+import type { QuestionBudget } from '../question-budget.js';
 
 export interface RetryOptions {
   /** Attempts at most, counting the first (the deadline usually ends retrying first). */

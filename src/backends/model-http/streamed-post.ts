@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import type { ModelHttpClient } from './model-http-client.js';
 import { ModelCallError } from './model-call-error.js';
-import { cancelledError, type QuestionBudget, timeoutError } from './question-budget.js';
+import { cancelledError, type QuestionBudget, timeoutError } from '../question-budget.js';
 
 export interface StreamedPostRequest {
   readonly url: string;

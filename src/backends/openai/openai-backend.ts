@@ -2,7 +2,7 @@ import type { AskInput, AssistantBackend, BackendAnswer, CallOptions } from '../
 import type { Logger } from '../../logger.js';
 import { checkByAsking } from '../check-by-asking.js';
 import { createModelTarget } from '../model-http/model-target.js';
-import { QuestionBudget } from '../model-http/question-budget.js';
+import { QuestionBudget } from '../question-budget.js';
 import { runWithRetries } from '../model-http/run-with-retries.js';
 import type { ModelTimeouts } from '../model-http/model-timeouts.js';
 import { logAskFailure } from '../model-http/log-ask-failure.js';

@@ -1,8 +1,9 @@
-import { AssistantError } from '../../errors.js';
+import { AssistantError } from '../errors.js';
 
 /**
  * The time and the cancellation of one question: every call, wait and retry of a backend
- * inherits its deadline and signal. Counts the upstream attempts for the log line.
+ * inherits its deadline and signal. Counts the upstream attempts for the log line. Shared by the
+ * model-service backends and (as `CallBudget`) the DingTalk assistant.
  */
 export class QuestionBudget {
   /** Upstream requests made so far. */
@@ -27,7 +28,13 @@ export class QuestionBudget {
   async sleep(ms: number): Promise<void> {
     this.check();
     if (ms >= this.remaining()) throw timeoutError();
-    await new Promise<void>((resolve) => {
+    await this.pause(ms);
+    this.check();
+  }
+
+  /** Waits `ms`, or less when the signal fires first. */
+  protected pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.signal?.removeEventListener('abort', done);
@@ -36,7 +43,6 @@ export class QuestionBudget {
       const timer = setTimeout(done, Math.max(0, ms));
       this.signal?.addEventListener('abort', done, { once: true });
     });
-    this.check();
   }
 }
 
