@@ -9,6 +9,7 @@ import { createAccessTokenCache, type AccessTokenCache } from './access-token.js
 import { DingTalkApiError, DingTalkNetworkError, type DingTalkApi, type DingTalkRequest } from './dingtalk-api.js';
 import { toDingTalkApiError, toDingTalkNetworkError } from './dingtalk-http-errors.js';
 import { startCallDeadline } from './call-deadline.js';
+import { readBoundedBody } from '../read-bounded-body.js';
 
 export interface DingTalkApiDeps {
   readonly config: Config;
@@ -162,21 +163,5 @@ function isBadToken(err: DingTalkApiError): boolean {
 
 /** Reads a (small) error body of a streamed request so it maps like any other error. */
 async function readErrorBody(body: Readable, timeoutMs: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const timer = setTimeout(() => body.destroy(), timeoutMs);
-  try {
-    for await (const chunk of body) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-      size += buf.length;
-      if (size > MAX_ERROR_BODY) break;
-      chunks.push(buf);
-    }
-  } catch {
-    // A broken error body still leaves the status to map.
-  } finally {
-    clearTimeout(timer);
-    body.destroy();
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readBoundedBody(body, { maxBytes: MAX_ERROR_BODY, timeoutMs, keepPartial: true })).text;
 }

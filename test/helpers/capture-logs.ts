@@ -11,8 +11,11 @@ export interface CapturedLogs {
   records(): Array<Record<string, unknown>>;
 }
 
-/** A real winston logger (same format as production) that writes into an array. */
-export function captureLogger(redactor = new SecretRedactor()): CapturedLogs {
+/**
+ * A real winston logger (same format as production) that writes into an array; `level` is the
+ * logger's LOG_LEVEL, `transportLevel` the array's own level (default: none of its own).
+ */
+export function captureLogger(redactor = new SecretRedactor(), level = 'debug', transportLevel?: string): CapturedLogs {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -21,10 +24,10 @@ export function captureLogger(redactor = new SecretRedactor()): CapturedLogs {
     },
   });
   const logger = createLogger({
-    level: 'debug',
+    level,
     redactor,
     console: false,
-    transports: [new winston.transports.Stream({ stream: sink })],
+    transports: [new winston.transports.Stream({ stream: sink, level: transportLevel })],
   });
   return { logger, redactor, lines, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }

@@ -1,7 +1,6 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import winston from 'winston';
-import { createLogger, SecretRedactor } from '../../src/logger.js';
+import { SecretRedactor } from '../../src/logger.js';
+import { captureLogger } from '../helpers/capture-logs.js';
 
 /** A redactor that counts the strings it was asked to scrub: formatting work done per record. */
 class CountingRedactor extends SecretRedactor {
@@ -13,15 +12,8 @@ class CountingRedactor extends SecretRedactor {
 }
 
 function logger(level: string, transportLevel?: string) {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim()));
-      done();
-    },
-  });
   const redactor = new CountingRedactor();
-  const log = createLogger({ level, redactor, console: false, transports: [new winston.transports.Stream({ stream: sink, level: transportLevel })] });
+  const { logger: log, lines } = captureLogger(redactor, level, transportLevel);
   return { log, redactor, lines };
 }
 

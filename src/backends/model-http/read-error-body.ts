@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { readBoundedBody } from '../../read-bounded-body.js';
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -8,19 +9,5 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * deadline limits (see `streamedPost`), so this cannot hang.
  */
 export async function readErrorBody(body: Readable, maxBytes = MAX_ERROR_BODY_BYTES): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-      chunks.push(buf);
-      size += buf.length;
-      if (size >= maxBytes) break;
-    }
-  } catch {
-    // What arrived is enough; the status decides the rest.
-  } finally {
-    body.destroy();
-  }
-  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+  return (await readBoundedBody(body, { maxBytes, keepPartial: true })).text;
 }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { readBoundedBody } from '../../read-bounded-body.js';
 import { AnswerText } from '../model-http/answer-text.js';
 import { asJsonObject } from '../model-http/json-object.js';
 import { ModelCallError } from '../model-http/model-call-error.js';
@@ -27,7 +27,9 @@ export async function readCompletionJson(
   onText: ((textSoFar: string) => void) | undefined,
   maxBytes = MAX_JSON_ANSWER_BYTES,
 ): Promise<CompletionResult> {
-  const body = asJsonObject(await readWhole(res.body, maxBytes));
+  const { text: raw, overflow } = await readBoundedBody(res.body, { maxBytes });
+  if (overflow) throw new ModelCallError('failed', 'model answer larger than the limit', { upstreamCode: 'answer_too_large' });
+  const body = asJsonObject(raw);
   if (!body) throw new ModelCallError('failed', 'model answer was not a JSON object', { upstreamCode: 'bad_json_answer' });
   if (body.error != null) throw classifyOpenAiStreamError(body.error);
   const choice = asJsonObject(Array.isArray(body.choices) ? body.choices[0] : undefined);
@@ -42,23 +44,4 @@ export async function readCompletionJson(
   const text = new AnswerText(onText);
   text.append(content);
   return { answer: text.finish(), finishReason, usage: readUsage(body.usage) };
-}
-
-/** The body as text; more than `maxBytes` fails instead of growing the heap. */
-async function readWhole(body: Readable, maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-      size += buf.length;
-      if (size > maxBytes) {
-        throw new ModelCallError('failed', 'model answer larger than the limit', { upstreamCode: 'answer_too_large' });
-      }
-      chunks.push(buf);
-    }
-  } finally {
-    body.destroy();
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
