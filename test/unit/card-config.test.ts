@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const BASE = {
   DING_APP_KEY: 'key',
@@ -9,15 +10,8 @@ const BASE = {
   OPENAI_MODEL: 'qwen-plus',
 };
 
-function problemsOf(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems.join('\n');
-  }
-  throw new Error('loadConfig accepted the env');
-}
+
+const problemsOf = configProblems;
 
 describe('reply mode configuration', () => {
   it('defaults to markdown, content key "content" and a 1 s card interval', () => {

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const BASE = { DING_APP_KEY: 'k', DING_APP_SECRET: 's', OPENAI_BASE_URL: 'https://x.example/v1', OPENAI_API_KEY: 'sk', OPENAI_MODEL: 'm' };
 
-function problems(env: Record<string, string>): string {
-  try {
-    loadConfig({ ...BASE, ...env });
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems.join('\n');
-  }
-  throw new Error('accepted');
-}
+
+const problems = (env: Record<string, string>) => configProblems({ ...BASE, ...env });
 
 describe('chat limits (issue 13)', () => {
   it('has the documented defaults', () => {

@@ -1,19 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config/config.js';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config/config.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const OPENAI = { OPENAI_BASE_URL: 'https://dashscope.aliyuncs.com/compatible-mode/v1', OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'qwen-plus' };
 const REQUIRED = { DING_APP_KEY: 'key', DING_APP_SECRET: 'secret', ...OPENAI };
 
-function problemsOf(env: Record<string, string>): string {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems.join('\n');
-  }
-  throw new Error('loadConfig accepted the env');
-}
+
+const problemsOf = configProblems;
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {

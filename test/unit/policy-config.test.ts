@@ -1,19 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import { DEFAULT_AI_LABEL } from '../../src/config/policy-env.js';
 import { DEFAULT_STUDENT_PROMPT, DEFAULT_TEACHER_PROMPT } from '../../src/policy/default-role-prompts.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const BASE = { DING_APP_KEY: 'key', DING_APP_SECRET: 'secret', ASSISTANT_BACKEND: 'dingtalk-assistant', AI_ASSISTANT_ID: 'a'.repeat(32) };
 
-function problemsOf(env: Record<string, string>, files: Record<string, string> = {}): string {
-  try {
-    loadConfig(env, { readFile: (p) => read(files, p) });
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems.join('\n');
-  }
-  throw new Error('loadConfig accepted the env');
-}
+
+const problemsOf = (env: Record<string, string>, files: Record<string, string> = {}) => configProblems(env, { readFile: (p) => read(files, p) });
 
 function read(files: Record<string, string>, path: string): string {
   const content = files[path];

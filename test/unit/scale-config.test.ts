@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
 import { redactRedisUrl, redisUrlPassword } from '../../src/storage/redis/redis-connection.js';
+import { configProblems } from '../helpers/config-problems.js';
 
 const BASE = { OPENAI_BASE_URL: 'https://api.example.com/v1', OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'm', STREAM_ENABLED: 'false' };
 
-function problemsOf(env: Record<string, string>): string {
-  try {
-    loadConfig({ ...BASE, ...env });
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems.join('\n');
-  }
-  throw new Error('loadConfig accepted the env');
-}
+
+const problemsOf = (env: Record<string, string>) => configProblems({ ...BASE, ...env });
 
 describe('scale configuration (Redis, metrics)', () => {
   it('defaults: SQLite, prefix bridge:, 10 s leases, metrics on without a token', () => {
