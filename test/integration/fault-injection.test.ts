@@ -3,7 +3,7 @@ import { openStorage } from '../../src/storage/open-storage.js';
 import { startFakeDingTalk, type FakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { sleep } from '../fakes/fake-http-server.js';
 import { captureLogger } from '../helpers/capture-logs.js';
-import { spawnService, tempStorageUrl, type ServiceProcess } from '../helpers/service-process.js';
+import { fakeDingTalkEnv, type ServiceProcess, spawnService, tempStorageUrl } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/stream-harness.js';
 
 /**
@@ -64,22 +64,14 @@ describe('Done when: fault injection over the Stream fake, whole process', () =>
       gateway: { redeliverUnackedAfterMs: REDELIVER_AFTER_MS, maxRedeliveries: 20 },
     });
     const storageUrl = tempStorageUrl();
-    const env = {
-      DING_APP_KEY: fake.tokens.appKey,
-      DING_APP_SECRET: fake.tokens.appSecret,
-      ASSISTANT_BACKEND: 'dingtalk-assistant',
-      AI_ASSISTANT_ID: fake.assistant.assistantId,
-      DINGTALK_API_BASE: fake.baseUrl,
-      DINGTALK_WEBHOOK_ORIGINS: fake.baseUrl,
+    const env = fakeDingTalkEnv(fake, {
       DINGTALK_TIMEOUT_SECONDS: '5',
       SESSION_STORAGE: storageUrl,
-      HOST: '127.0.0.1',
-      PORT: '0',
       THINKING_NOTICE_SECONDS: '0',
       USER_RATE_LIMIT: '10000/minute',
       CHAT_QUEUE_LIMIT: '50',
       ANSWER_TIMEOUT_SECONDS: '20',
-    };
+    });
     const processes: ServiceProcess[] = [];
     let restarting: Promise<void> | undefined;
     const sent: Sent[] = [];

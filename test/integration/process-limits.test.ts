@@ -8,7 +8,7 @@ import { startFakeDingTalk, type FakeDingTalk } from '../fakes/fake-dingtalk.js'
 import { floodWith404s } from '../helpers/http-flood.js';
 import { todaysLogFile } from '../helpers/log-files.js';
 import { openIdleConnections } from '../helpers/raw-http.js';
-import { spawnService, tempStorageUrl, type ServiceProcess } from '../helpers/service-process.js';
+import { fakeDingTalkEnv, spawnService, type ServiceProcess } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/stream-harness.js';
 
 /** The V8 limits `npm start` runs with (package.json). */
@@ -27,18 +27,7 @@ async function fakeDingTalk(options: Parameters<typeof startFakeDingTalk>[0] = {
 
 /** An HTTP-only service on the DingTalk assistant backend, every DingTalk call to the fake. */
 function serviceEnv(fake: FakeDingTalk, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DING_APP_KEY: fake.tokens.appKey,
-    DING_APP_SECRET: fake.tokens.appSecret,
-    ASSISTANT_BACKEND: 'dingtalk-assistant',
-    AI_ASSISTANT_ID: fake.assistant.assistantId,
-    DINGTALK_API_BASE: fake.baseUrl,
-    SESSION_STORAGE: tempStorageUrl(),
-    HOST: '127.0.0.1',
-    PORT: '0',
-    STREAM_ENABLED: 'false',
-    ...extra,
-  };
+  return fakeDingTalkEnv(fake, { STREAM_ENABLED: 'false', ...extra });
 }
 
 async function spawn(env: Record<string, string>, options: Parameters<typeof spawnService>[1] = {}): Promise<ServiceProcess> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
-import { spawnService, type ServiceProcess } from '../helpers/service-process.js';
+import { fakeDingTalkEnv, type ServiceProcess, spawnService } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/stream-harness.js';
 
 /**
@@ -17,20 +17,13 @@ describe('Redis and metrics secrets in logs', () => {
   it('never shows the Redis password or the metrics token, in a healthy run or a refused start', async () => {
     const redis = await startRedisServer({ password: PASSWORD });
     const fake = await startFakeDingTalk({ assistant: { runDurationMs: 50 } });
-    const env = {
-      DING_APP_KEY: fake.tokens.appKey,
-      DING_APP_SECRET: fake.tokens.appSecret,
-      ASSISTANT_BACKEND: 'dingtalk-assistant',
-      AI_ASSISTANT_ID: fake.assistant.assistantId,
-      DINGTALK_API_BASE: fake.baseUrl,
+    const env = fakeDingTalkEnv(fake, {
       SESSION_STORAGE: redis.url,
       REDIS_KEY_PREFIX: uniquePrefix(),
       METRICS_TOKEN,
-      HOST: '127.0.0.1',
-      PORT: '0',
       THINKING_NOTICE_SECONDS: '0',
       LOG_LEVEL: 'debug',
-    };
+    });
     const processes: ServiceProcess[] = [];
     const bodies: string[] = [];
     try {

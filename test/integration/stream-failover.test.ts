@@ -3,7 +3,7 @@ import { startFakeDingTalk } from '../fakes/fake-dingtalk.js';
 import { withLabel } from '../helpers/ai-label.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSharedRedis } from '../helpers/shared-redis.js';
-import { spawnService, type ServiceProcess } from '../helpers/service-process.js';
+import { fakeDingTalkEnv, type ServiceProcess, spawnService } from '../helpers/service-process.js';
 import { waitFor } from '../helpers/stream-harness.js';
 
 /**
@@ -18,19 +18,12 @@ const LEASE_SECONDS = 2;
 describe('Stream failover after kill -9 of the holder', () => {
   it('the standby takes the Stream and answers what the holder left, each message exactly once', async () => {
     const fake = await startFakeDingTalk({ assistant: { runDurationMs: 1_500 } });
-    const env = {
-      DING_APP_KEY: fake.tokens.appKey,
-      DING_APP_SECRET: fake.tokens.appSecret,
-      ASSISTANT_BACKEND: 'dingtalk-assistant',
-      AI_ASSISTANT_ID: fake.assistant.assistantId,
-      DINGTALK_API_BASE: fake.baseUrl,
+    const env = fakeDingTalkEnv(fake, {
       SESSION_STORAGE: redis.url,
       REDIS_KEY_PREFIX: uniquePrefix(),
       REDIS_LEASE_SECONDS: String(LEASE_SECONDS),
       THINKING_NOTICE_SECONDS: '0',
-      HOST: '127.0.0.1',
-      PORT: '0',
-    };
+    });
     const processes: ServiceProcess[] = [];
     const health = async (p: ServiceProcess) => ((await (await fetch(`${p.url}/healthz`)).json()) as { stream: Record<string, unknown> }).stream;
     try {
