@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FakeDingTalk } from '../../test/fakes/fake-dingtalk.js';
 import { FakeDifyApi } from '../../test/fakes/fake-dify-api.js';
 import { FakeOpenAiApi } from '../../test/fakes/fake-openai-api.js';
@@ -12,8 +13,9 @@ export interface InstalledBenchModel {
   ownAnswerMs(): Promise<number>;
 }
 
-const OPENAI_KEY = 'sk-bench-0123456789';
-const DIFY_KEY = 'app-bench-0123456789';
+// Made up per run: the fakes check them, nothing secret-looking lives in the source.
+const OPENAI_KEY = `bench-${randomBytes(12).toString('hex')}`;
+const DIFY_KEY = `bench-${randomBytes(12).toString('hex')}`;
 
 /** Installs the fake on the bench DingTalk's server; every answer waits `runMs` before streaming. */
 export function installBenchModel(fake: FakeDingTalk, model: BenchModel, runMs: number): InstalledBenchModel {
