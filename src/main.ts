@@ -6,7 +6,7 @@ import { readConfigFileFromDisk } from './config/policy-env.js';
 import { StorageError } from './errors.js';
 import { EXIT_CONFIG_ERROR, EXIT_FAILURE } from './exit-codes.js';
 import { createLogger, flushLogger, type Logger, reopenLogFiles, SecretRedactor } from './logger.js';
-import { redisUrlPassword } from './storage/redis/redis-connection.js';
+import { redisUrlPassword } from './storage/redis/redis-url.js';
 
 /** Hard limit for a graceful stop; PM2's kill_timeout is set above it. */
 const STOP_TIMEOUT_MS = 8_000;

@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createDingTalkApi } from '../dingtalk/dingtalk-http-client.js';
 import { runCheck, skipped, type CheckResult } from '../health/check-result.js';
 import { createLogger, SecretRedactor } from '../logger.js';
-import { redisUrlPassword } from '../storage/redis/redis-connection.js';
+import { redisUrlPassword } from '../storage/redis/redis-url.js';
 import { doctorSteps } from './doctor-checks.js';
 import { reportLines, summaryLine } from './doctor-report.js';
 

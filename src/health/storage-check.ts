@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import { openStorage, type Storage } from '../storage/open-storage.js';
-import { redactRedisUrl } from '../storage/redis/redis-connection.js';
+import { redactRedisUrl } from '../storage/redis/redis-url.js';
 import { failed, passed, type CheckResult } from './check-result.js';
 
 const STORAGE_FIX = {

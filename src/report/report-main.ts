@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type ConfigFileReader } from '../config/config
 import { readConfigFileFromDisk } from '../config/policy-env.js';
 import { SchoolClock } from '../policy/school-clock.js';
 import type { AuditTrail } from '../storage/audit-trail.js';
-import { redactRedisUrl } from '../storage/redis/redis-connection.js';
+import { redactRedisUrl } from '../storage/redis/redis-url.js';
 import { SqliteAuditTrail } from '../storage/sqlite/sqlite-audit-trail.js';
 import { SqliteConnection } from '../storage/sqlite/sqlite-connection.js';
 import { renderReportCsv, renderReportText } from './render-report.js';

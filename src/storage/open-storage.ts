@@ -17,7 +17,6 @@ import { SqliteInstanceLock } from './sqlite/sqlite-instance-lock.js';
 import { SqliteMessageLedger } from './sqlite/sqlite-message-ledger.js';
 import { SqliteOpenCardStore } from './sqlite/sqlite-open-card-store.js';
 import { openSqlitePolicyStores } from './sqlite/sqlite-policy-stores.js';
-import { openRedisStorage } from './redis/open-redis-storage.js';
 
 export interface Storage {
   readonly sessions: SessionStore;
@@ -79,6 +78,8 @@ export interface StorageOptions {
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   if (/^rediss?:\/\//.test(options.url)) {
     const { keyPrefix = 'bridge:', leaseMs = 10_000 } = options;
+    // Loaded only for Redis: the client costs ~65 ms of start-up that SQLite schools need not pay.
+    const { openRedisStorage } = await import('./redis/open-redis-storage.js');
     return openRedisStorage({ ...options, keyPrefix, leaseMs });
   }
   // One process per SQLite file: a second one is refused instead of splitting the Stream.

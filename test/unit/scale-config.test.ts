@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { redactRedisUrl, redisUrlPassword } from '../../src/storage/redis/redis-connection.js';
+import { redactRedisUrl, redisUrlPassword } from '../../src/storage/redis/redis-url.js';
 import { configProblems } from '../helpers/config-problems.js';
 
 const BASE = { OPENAI_BASE_URL: 'https://api.example.com/v1', OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'm', STREAM_ENABLED: 'false' };
